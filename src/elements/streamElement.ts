@@ -1,0 +1,137 @@
+/**
+ * A data record: a value plus an optional event-time timestamp (milliseconds, like Flink's `StreamRecord`).
+ * Records are plain data, so a stream of them serialises as JSON.
+ */
+export interface StreamRecord<T> {
+  /** Discriminant: always `'record'`. */
+  readonly kind: 'record';
+  /** The payload. */
+  readonly value: T;
+  /** Event time in milliseconds. Absent for processing-time records. */
+  readonly timestamp?: number;
+}
+
+/**
+ * A watermark: the assertion that no record with a timestamp at or below `timestamp` should follow.
+ * This is Flink's `Watermark`.
+ */
+export interface Watermark {
+  /** Discriminant: always `'watermark'`. */
+  readonly kind: 'watermark';
+  /** Event time in milliseconds. `-Infinity` and `Infinity` are allowed, but JSON writes them as `null`. */
+  readonly timestamp: number;
+}
+
+/**
+ * A checkpoint barrier. It travels in line with records, and each stateful operator snapshots its state
+ * when the barrier reaches it (Flink's `CheckpointBarrier`).
+ */
+export interface CheckpointBarrier {
+  /** Discriminant: always `'barrier'`. */
+  readonly kind: 'barrier';
+  /** Strictly increasing checkpoint number. */
+  readonly checkpointId: number;
+}
+
+/** What flows through every sluice operator: records, watermarks and checkpoint barriers. */
+export type StreamElement<T> = StreamRecord<T> | Watermark | CheckpointBarrier;
+
+/**
+ * Creates a record.
+ *
+ * @param value - The payload.
+ * @param timestamp - Optional event time in milliseconds; must be a finite number when given.
+ * @throws TypeError when `timestamp` is given but is not a finite number.
+ *
+ * ## Example
+ * ```ts
+ * import { record } from 'rxjs-sluice';
+ * record('click', 1_000); // { kind: 'record', value: 'click', timestamp: 1000 }
+ * record('click');        // { kind: 'record', value: 'click' }
+ * ```
+ */
+export function record<T>(value: T, timestamp?: number): StreamRecord<T> {
+  if (timestamp === undefined) return { kind: 'record', value };
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+    throw new TypeError(`record: timestamp must be a finite number, got ${String(timestamp)}`);
+  }
+  return { kind: 'record', value, timestamp };
+}
+
+/**
+ * Creates a watermark.
+ *
+ * @param timestamp - Event time in milliseconds; any number but `NaN`.
+ * @throws TypeError when `timestamp` is not a number or is `NaN`.
+ *
+ * ## Example
+ * ```ts
+ * import { watermark } from 'rxjs-sluice';
+ * watermark(5_000); // { kind: 'watermark', timestamp: 5000 }
+ * ```
+ */
+export function watermark(timestamp: number): Watermark {
+  if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) {
+    throw new TypeError(`watermark: timestamp must be a number, got ${String(timestamp)}`);
+  }
+  return { kind: 'watermark', timestamp };
+}
+
+/**
+ * Creates a checkpoint barrier.
+ *
+ * @param checkpointId - A non-negative safe integer.
+ * @throws TypeError when `checkpointId` is not a non-negative safe integer.
+ *
+ * ## Example
+ * ```ts
+ * import { barrier } from 'rxjs-sluice';
+ * barrier(7); // { kind: 'barrier', checkpointId: 7 }
+ * ```
+ */
+export function barrier(checkpointId: number): CheckpointBarrier {
+  if (!Number.isSafeInteger(checkpointId) || checkpointId < 0) {
+    throw new TypeError(`barrier: checkpointId must be a non-negative safe integer, got ${String(checkpointId)}`);
+  }
+  return { kind: 'barrier', checkpointId };
+}
+
+/**
+ * Tells whether an element is a record.
+ *
+ * ## Example
+ * ```ts
+ * import { isRecord, record, watermark } from 'rxjs-sluice';
+ * isRecord(record(1)); // true
+ * isRecord(watermark(1)); // false
+ * ```
+ */
+export function isRecord<T>(element: StreamElement<T>): element is StreamRecord<T> {
+  return element.kind === 'record';
+}
+
+/**
+ * Tells whether an element is a watermark.
+ *
+ * ## Example
+ * ```ts
+ * import { isWatermark, watermark } from 'rxjs-sluice';
+ * isWatermark(watermark(1)); // true
+ * ```
+ */
+export function isWatermark(element: StreamElement<unknown>): element is Watermark {
+  return element.kind === 'watermark';
+}
+
+/**
+ * Tells whether an element is a checkpoint barrier.
+ *
+ * ## Example
+ * ```ts
+ * import { isBarrier, barrier } from 'rxjs-sluice';
+ * isBarrier(barrier(1)); // true
+ * ```
+ */
+export function isBarrier(element: StreamElement<unknown>): element is CheckpointBarrier {
+  return element.kind === 'barrier';
+}

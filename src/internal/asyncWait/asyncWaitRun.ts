@@ -1,0 +1,410 @@
+import Denque from 'denque';
+import { from, isObservable, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { type StreamElement, type StreamRecord } from '../../elements/streamElement.js';
+import { AsyncCallError } from '../../errors/AsyncCallError.js';
+import { AsyncTimeoutError } from '../../errors/AsyncTimeoutError.js';
+import { MutableAsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
+import { describe } from '../describe.js';
+import { subscribeSource } from '../forwardingObserver.js';
+import { CallObserver, type CallSource } from './callObserver.js';
+import { type Emitter, type HeldQueue } from './emitter.js';
+import {
+  CALLING, CallContext, DONE, FALLBACK, HeldRecord, RETRY_WAIT, TIMEOUT_WAIT, type QueueNode,
+} from './heldRecord.js';
+import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
+import { TimeoutQueue } from './timeoutQueue.js';
+
+/**
+ * One subscription of an async-wait operator: the machinery shared by asyncWaitOrdered and
+ * asyncWaitUnordered (as `mergeInternals` serves `mergeMap`). The two differ only in their HeldQueue.
+ *
+ * Concurrency model: everything runs on the JS event loop, but calls may complete synchronously and the
+ * downstream may unsubscribe or push new input from inside `next`. So emission goes through one
+ * non-reentrant drain loop, and every loop re-checks `closed` after each emission.
+ */
+export class AsyncWaitRun<I, O> implements Emitter<I, O> {
+  /** True once the output has completed, errored or been unsubscribed; nothing runs after that. */
+  closed = false;
+  /** Records admitted and not yet emitted (in flight or waiting); never above capacity. */
+  private heldRecords = 0;
+  /** Inputs that arrived while capacity was full, in input order (markers too, behind the records ahead of
+   * them); emptied on teardown. */
+  private readonly pending = new Denque<StreamElement<I>>();
+  /** Records in `pending`; markers are not counted. */
+  private pendingRecords = 0;
+  /** Deadlines of records under a timeout; null without a timeout. Cleared on teardown. */
+  private readonly timeouts: TimeoutQueue<I, O> | null;
+  /** True once the source has completed. */
+  private sourceDone = false;
+  /** True while the drain loop runs; a re-entrant drain() only asks it to go round again. */
+  private draining = false;
+  private redrain = false;
+  /** The subscription to the source; null until start(), closed on teardown. */
+  private intake: Subscription | null = null;
+  private readonly metrics: MutableAsyncWaitMetrics;
+  private readonly scheduler: SchedulerLike;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly operator: string,
+    private readonly subscriber: Subscriber<StreamElement<O>>,
+    private readonly fn: AsyncFunction<I, O>,
+    private readonly options: ResolvedAsyncWaitOptions<I, O>,
+    /** Held records and markers; cleared on teardown. */
+    private readonly queue: HeldQueue<I, O>,
+  ) {
+    this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
+    this.scheduler = options.scheduler;
+    this.capacity = options.capacity;
+    this.timeouts = options.timeout === Infinity
+      ? null
+      : new TimeoutQueue<I, O>(options.scheduler, (held) => this.expire(held), () => this.closed);
+  }
+
+  /** Subscribes to the source. The teardown is registered first, so a synchronous unsubscribe stops it. */
+  start(source: Observable<StreamElement<I>>): void {
+    this.subscriber.add(() => this.teardown());
+    this.intake = subscribeSource(source, this.subscriber, {
+      next: (element) => this.onInput(element),
+      error: (err) => this.fail(err),
+      complete: () => this.onSourceComplete(),
+    });
+  }
+
+  // ---- input -------------------------------------------------------------------------------------------
+
+  private onInput(element: StreamElement<I>): void {
+    if (this.closed) return;
+    if (element === null || typeof element !== 'object') {
+      this.fail(new TypeError(
+        `${this.operator}: expected a StreamElement (record, watermark or barrier), got ${describe(element)}; wrap plain values with toRecords()`,
+      ));
+      return;
+    }
+    const pending = this.pending;
+    if (element.kind === 'record') {
+      // FIFO beyond capacity: a newcomer never overtakes inputs already waiting.
+      if (pending.length === 0 && this.heldRecords < this.capacity) {
+        this.admit(element);
+      } else {
+        pending.push(element);
+        this.pendingRecords++;
+        this.metrics.buffered++;
+      }
+    } else if (pending.length === 0) {
+      this.queue.addMarker(element);
+      this.drain();
+    } else {
+      pending.push(element);
+    }
+  }
+
+  private onSourceComplete(): void {
+    this.sourceDone = true;
+    this.maybeComplete();
+  }
+
+  /** Moves waiting inputs into the queue while capacity allows. */
+  private admitPending(): void {
+    const pending = this.pending;
+    while (!this.closed && pending.length !== 0) {
+      const element = pending.peekFront()!;
+      if (element.kind === 'record') {
+        if (this.heldRecords >= this.capacity) return;
+        pending.shift();
+        this.pendingRecords--;
+        this.metrics.buffered--;
+        this.admit(element);
+      } else {
+        pending.shift();
+        this.queue.addMarker(element);
+      }
+    }
+  }
+
+  /** Flink's order: enter the queue, start the timeout, then invoke. */
+  private admit(input: StreamRecord<I>): void {
+    const held = new HeldRecord<I, O>(input);
+    this.heldRecords++;
+    this.metrics.started++;
+    this.metrics.inFlight++;
+    this.queue.addRecord(held);
+    if (this.timeouts !== null) {
+      held.deadline = this.scheduler.now() + this.options.timeout;
+      this.timeouts.add(held);
+    }
+    this.startAttempt(held);
+  }
+
+  // ---- calls -------------------------------------------------------------------------------------------
+
+  private startAttempt(held: HeldRecord<I, O>): void {
+    if (this.closed) return;
+    held.state = CALLING;
+    const attempt = ++held.attempts;
+    if (attempt > 1) this.metrics.retried++;
+    const input = held.input!;
+    let result: unknown;
+    try {
+      result = this.fn(input.value, new CallContext(held, attempt, input.timestamp));
+    } catch (err) {
+      // A synchronous throw is that call failing.
+      this.callErrored(held, err, 'fn');
+      return;
+    }
+    this.subscribeTo(held, result, 'fn');
+  }
+
+  /** Subscribes to what fn (or a fallback) returned, with fast paths for arrays and promises. */
+  private subscribeTo(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
+    if (Array.isArray(result)) {
+      this.callCompleted(held, result.slice() as O[], source);
+      return;
+    }
+    let observable: Observable<O>;
+    if (isObservable(result)) {
+      observable = result as Observable<O>;
+    } else if (isPromiseLike(result)) {
+      // Faster than from(promise): no inner Observable, one guard object that a timeout can close.
+      const call = new CallObserver<O, HeldRecord<I, O>>(this, held, source);
+      held.call = call;
+      result.then(
+        (value) => {
+          call.next(value as O);
+          call.complete();
+        },
+        (err: unknown) => call.error(err),
+      );
+      return;
+    } else {
+      try {
+        observable = from(result as never);
+      } catch {
+        this.invalidResult(held, result, source);
+        return;
+      }
+    }
+    const call = new CallObserver<O, HeldRecord<I, O>>(this, held, source);
+    held.call = call;
+    observable.subscribe(call);
+  }
+
+  /** A function returned something that is not an ObservableInput: a bug, so neither retried nor handed to onError. */
+  private invalidResult(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
+    const problem = new TypeError(
+      `${this.operator}: ${source} returned ${describe(result)}, which is not an ObservableInput (Observable, Promise, array, iterable, async iterable or ReadableStream)`,
+    );
+    if (source !== 'fn') this.fail(problem);
+    else this.fail(new AsyncCallError(this.operator, held.input!.value, problem, held.attempts, problem.message));
+  }
+
+  callCompleted(held: HeldRecord<I, O>, results: O[], source: CallSource): void {
+    held.call = null;
+    if (this.closed) return;
+    const retry = this.options.retry;
+    if (source === 'fn' && retry !== undefined && retry.retryOnResult !== undefined && held.attempts <= retry.maxRetries) {
+      let again: boolean;
+      try {
+        again = retry.retryOnResult(results);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      if (again) {
+        this.scheduleRetry(held, { kind: 'result', results });
+        return;
+      }
+    }
+    if (source === 'fn') this.metrics.succeeded++;
+    this.settle(held, results);
+  }
+
+  callErrored(held: HeldRecord<I, O>, error: unknown, source: CallSource): void {
+    held.call = null;
+    if (this.closed) return;
+    // What a fallback fails with goes downstream unchanged: it is the user's own verdict.
+    if (source !== 'fn') {
+      this.fail(error);
+      return;
+    }
+    const retry = this.options.retry;
+    if (retry !== undefined && held.attempts <= retry.maxRetries) {
+      let again = true;
+      if (retry.retryOnError !== undefined) {
+        try {
+          again = retry.retryOnError(error);
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
+      }
+      if (again) {
+        this.scheduleRetry(held, { kind: 'error', error });
+        return;
+      }
+    }
+    this.metrics.failed++;
+    const value = held.input!.value;
+    const onError = this.options.onError;
+    if (onError === undefined) {
+      this.fail(new AsyncCallError(this.operator, value, error, held.attempts));
+      return;
+    }
+    this.startFallback(held, 'onError', () => onError(error, value));
+  }
+
+  private scheduleRetry(held: HeldRecord<I, O>, reason: RetryReason<O>): void {
+    const retryNumber = held.attempts;
+    let delay: number;
+    try {
+      delay = this.options.retry!.delayOf(retryNumber, reason);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (typeof delay !== 'number' || !(delay >= 0) || delay === Infinity) {
+      this.fail(new TypeError(`${this.operator}: option "retry.delay" returned ${describe(delay)} for retry ${retryNumber}; it must return a finite number >= 0`));
+      return;
+    }
+    held.lastFailure = reason.kind === 'error' ? reason.error : undefined;
+    // A retry never outlives the budget: if it could not start before the deadline, the timeout settles
+    // the record (FLINK-38082: no retry after the timeout; FLINK-40456: and the record must not hang).
+    if (this.scheduler.now() + delay >= held.deadline) {
+      held.state = TIMEOUT_WAIT;
+      return;
+    }
+    held.state = RETRY_WAIT;
+    held.retryAction = this.scheduler.schedule(() => {
+      held.retryAction = null;
+      this.startAttempt(held);
+    }, delay);
+  }
+
+  /** The record's time budget ran out while its call, retry wait or timeout wait was pending. */
+  private expire(held: HeldRecord<I, O>): void {
+    held.cancelWork();
+    const value = held.input!.value;
+    const timeout = new AsyncTimeoutError(this.operator, value, this.options.timeout, held.attempts, held.lastFailure);
+    held.abortSignal(timeout);
+    this.metrics.timedOut++;
+    const onTimeout = this.options.onTimeout;
+    if (onTimeout === undefined) {
+      this.fail(timeout);
+      return;
+    }
+    const ctx = new CallContext(held, held.attempts, held.input!.timestamp);
+    this.startFallback(held, 'onTimeout', () => onTimeout(value, ctx));
+  }
+
+  /** Runs onTimeout / onError and collects its results (no retry, no timeout) as the record's final results. */
+  private startFallback(held: HeldRecord<I, O>, source: CallSource, invoke: () => unknown): void {
+    held.state = FALLBACK;
+    let result: unknown;
+    try {
+      result = invoke();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.subscribeTo(held, result, source);
+  }
+
+  /** The record has its final results: it now waits for its turn. */
+  private settle(held: HeldRecord<I, O>, results: O[]): void {
+    held.state = DONE;
+    held.results = results;
+    held.lastFailure = undefined;
+    this.metrics.inFlight--;
+    this.metrics.waiting++;
+    if (this.timeouts !== null) this.timeouts.trim();
+    this.queue.recordDone(held);
+    this.drain();
+  }
+
+  // ---- output ------------------------------------------------------------------------------------------
+
+  private drain(): void {
+    if (this.draining) {
+      this.redrain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.redrain = false;
+        this.queue.flush(this);
+      } while (this.redrain && !this.closed);
+    } finally {
+      this.draining = false;
+    }
+    this.maybeComplete();
+  }
+
+  emitRecord(held: HeldRecord<I, O>): void {
+    const results = held.results!;
+    const timestamp = held.input!.timestamp;
+    held.results = null;
+    held.input = null;
+    this.heldRecords--;
+    this.metrics.waiting--;
+    const subscriber = this.subscriber;
+    const metrics = this.metrics;
+    for (let i = 0; i < results.length; i++) {
+      if (this.closed) return;
+      metrics.emitted++;
+      subscriber.next(
+        (timestamp === undefined
+          ? { kind: 'record', value: results[i] }
+          : { kind: 'record', value: results[i], timestamp }) as StreamRecord<O>,
+      );
+    }
+    this.admitPending();
+  }
+
+  emitMarker(element: unknown): void {
+    this.subscriber.next(element as StreamElement<O>);
+  }
+
+  private maybeComplete(): void {
+    if (this.sourceDone && !this.closed && !this.draining && this.pending.length === 0 && this.queue.isEmpty()) {
+      this.closed = true;
+      this.subscriber.complete();
+    }
+  }
+
+  /** Errors the output. Teardown (abort, cancel, release) follows from the subscriber's finalizer. */
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscriber.error(err);
+  }
+
+  /** Runs once, on complete, error or unsubscribe: nothing keeps running afterwards. */
+  private teardown(): void {
+    this.closed = true;
+    if (this.intake !== null) this.intake.unsubscribe();
+    const metrics = this.metrics;
+    this.queue.forEach((node: QueueNode<I, O>) => {
+      if (node.isMarker) return;
+      if (node.state === DONE) {
+        metrics.waiting--;
+      } else {
+        metrics.inFlight--;
+        node.cancelWork();
+        node.abortSignal(undefined);
+      }
+      node.results = null;
+      node.input = null;
+    });
+    metrics.buffered -= this.pendingRecords;
+    this.pendingRecords = 0;
+    this.heldRecords = 0;
+    this.queue.clear();
+    this.pending.clear();
+    if (this.timeouts !== null) this.timeouts.clear();
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
