@@ -157,6 +157,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** Subscribes to what fn (or a fallback) returned, with fast paths for arrays and promises. */
   private subscribeTo(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
+    // The user function may itself have unsubscribed us (re-entrantly): then start nothing that outlives us.
+    if (this.closed) return;
     if (Array.isArray(result)) {
       this.callCompleted(held, result.slice() as O[], source);
       return;
@@ -168,13 +170,17 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       // Faster than from(promise): no inner Observable, one guard object that a timeout can close.
       const call = new CallObserver<O, HeldRecord<I, O>>(this, held, source);
       held.call = call;
-      result.then(
-        (value) => {
-          call.next(value as O);
-          call.complete();
-        },
-        (err: unknown) => call.error(err),
-      );
+      try {
+        result.then(
+          (value) => {
+            call.next(value as O);
+            call.complete();
+          },
+          (err: unknown) => call.error(err),
+        );
+      } catch (err) {
+        call.error(err); // a thenable whose then() throws is a failed call, not a crash of the source
+      }
       return;
     } else {
       try {
