@@ -1,5 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { record, type StreamRecord } from '../elements/streamElement.js';
+import { type StreamRecord } from '../elements/streamElement.js';
+import { describe } from '../internal/describe.js';
 
 /**
  * Wraps plain values as records: the entry point from an ordinary Rx stream into sluice operators.
@@ -21,5 +22,12 @@ export function toRecords<T>(timestampOf?: (value: T, index: number) => number):
   if (typeof timestampOf !== 'function') {
     throw new TypeError(`toRecords: timestampOf must be a function, got ${typeof timestampOf}`);
   }
-  return map((value, index) => record(value, timestampOf(value, index)));
+  return map((value, index) => {
+    const timestamp = timestampOf(value, index);
+    // record() reads undefined as "no timestamp"; here it would silently drop a record's event time.
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+      throw new TypeError(`toRecords: timestampOf must return a finite number, got ${describe(timestamp)} for value ${describe(value)}`);
+    }
+    return { kind: 'record', value, timestamp } as StreamRecord<T>;
+  });
 }
