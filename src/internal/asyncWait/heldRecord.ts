@@ -41,8 +41,8 @@ export class HeldRecord<I, O> {
   signalPhase = 0;
   /** Why the last signal was aborted. */
   abortReason: unknown = undefined;
-  /** Unordered mode: the watermark-delimited segment this record belongs to. */
-  segment = 0;
+  /** Unordered mode: the watermark-delimited segment this record belongs to (owned by UnorderedQueue). */
+  segment: unknown = null;
   /** Unordered mode: neighbours in input order; cleared on unlink. */
   prev: QueueNode<I, O> | null = null;
   next: QueueNode<I, O> | null = null;

@@ -1,26 +1,34 @@
 import Denque from 'denque';
 import { type Emitter, type HeldQueue } from './emitter.js';
-import { DONE, MarkerNode, type HeldRecord, type QueueNode } from './heldRecord.js';
+import { MarkerNode, type HeldRecord, type QueueNode } from './heldRecord.js';
+
+/** The records between two markers (or after the last one), and the marker that closes them. */
+class Segment<I, O> {
+  /** Records of this segment not done yet. */
+  outstanding = 0;
+  /** Done records of this segment in completion order, while it is not the head; handed to `ready`
+   * (and cleared) when it becomes the head. */
+  done: HeldRecord<I, O>[] | null = null;
+  /** The marker closing this segment; null while it is the last, open segment. */
+  marker: MarkerNode<I, O> | null = null;
+}
 
 /**
  * Unordered emission (Flink's `UnorderedStreamElementQueue`). Markers (watermarks, barriers, any non-record)
  * cut the held elements into segments. Records of the head segment leave in completion order; a marker
- * leaves once its segment is empty, and only then may the next segment's records leave.
+ * leaves once its segment is empty, and only then may the next segment's records leave, in the order they
+ * completed while they waited.
  *
- * Held elements sit in an intrusive doubly linked list in input order, so a record can leave from the
- * middle in O(1) while a slow record stays behind it. Each record is scanned at most once when its segment
- * becomes the head, so every operation is amortised O(1).
+ * Held elements also sit in an intrusive doubly linked list in input order, so a record can leave from the
+ * middle in O(1) while a slow record stays behind it, and teardown or a snapshot can visit them in input
+ * order. Every operation is O(1) (amortised for the segment hand-over).
  */
 export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
   /** First and last held node in input order; null when empty. */
   private head: QueueNode<I, O> | null = null;
   private tail: QueueNode<I, O> | null = null;
-  /** Segment number of the head segment: its done records may leave at once. */
-  private headSegment = 0;
-  /** Segment number new records join; bumped by every marker. */
-  private tailSegment = 0;
-  /** Records of the head segment that are not done yet. */
-  private headOutstanding = 0;
+  /** Open segments, oldest first; never empty. Reset on clear(). */
+  private readonly segments = new Denque<Segment<I, O>>([new Segment<I, O>()]);
   /** Done records of the head segment, in completion order, not yet emitted; emptied on clear(). */
   private readonly ready = new Denque<HeldRecord<I, O>>();
 
@@ -29,26 +37,29 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
   }
 
   addRecord(held: HeldRecord<I, O>): void {
-    held.segment = this.tailSegment;
-    if (held.segment === this.headSegment) this.headOutstanding++;
+    const segment = this.segments.peekBack()!;
+    segment.outstanding++;
+    held.segment = segment;
     this.link(held);
   }
 
   addMarker(element: unknown): void {
-    this.tailSegment++;
-    this.link(new MarkerNode<I, O>(element));
+    const marker = new MarkerNode<I, O>(element);
+    this.segments.peekBack()!.marker = marker;
+    this.segments.push(new Segment<I, O>());
+    this.link(marker);
   }
 
   recordDone(held: HeldRecord<I, O>): void {
-    // A record behind a marker stays in the list, done, until its segment becomes the head.
-    if (held.segment === this.headSegment) {
-      this.headOutstanding--;
-      this.ready.push(held);
-    }
+    const segment = held.segment as Segment<I, O>;
+    segment.outstanding--;
+    if (segment === this.segments.peekFront()) this.ready.push(held);
+    else (segment.done ??= []).push(held); // behind a marker: wait, remembering completion order
   }
 
   flush(out: Emitter<I, O>): void {
     const ready = this.ready;
+    const segments = this.segments;
     while (!out.closed) {
       const done = ready.shift();
       if (done !== undefined) {
@@ -56,18 +67,18 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
         out.emitRecord(done);
         continue;
       }
-      const head = this.head;
-      // The head segment is exhausted exactly when none of its records is outstanding; its closing
-      // marker (if any) is then the first node.
-      if (this.headOutstanding !== 0 || head === null || !head.isMarker) return;
-      this.unlink(head);
-      this.headSegment++;
-      for (let node = this.head as QueueNode<I, O> | null; node !== null && !node.isMarker; node = node.next) {
-        if (node.state === DONE) ready.push(node);
-        else this.headOutstanding++;
+      const head = segments.peekFront()!;
+      if (head.outstanding !== 0 || head.marker === null) return;
+      // The head segment is empty and closed: its marker leaves, and the next segment becomes the head.
+      segments.shift();
+      const next = segments.peekFront()!;
+      if (next.done !== null) {
+        for (const held of next.done) ready.push(held);
+        next.done = null;
       }
+      this.unlink(head.marker);
       // The marker goes out before any record of the segment it opens: those wait in `ready`.
-      out.emitMarker(head.element);
+      out.emitMarker(head.marker.element);
     }
   }
 
@@ -78,7 +89,8 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
   clear(): void {
     this.head = this.tail = null;
     this.ready.clear();
-    this.headOutstanding = 0;
+    this.segments.clear();
+    this.segments.push(new Segment<I, O>());
   }
 
   private link(node: QueueNode<I, O>): void {
