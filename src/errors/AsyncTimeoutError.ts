@@ -23,7 +23,10 @@ export class AsyncTimeoutError<I = unknown> extends Error {
   readonly timeout: number;
   /** How many calls were made for this input, retries included. */
   readonly attempts: number;
-  /** The failure that caused the last retry, if the element was retrying; otherwise undefined. */
+  /**
+   * The element's most recent call failure, if it had one: the error behind the retry that was waiting or
+   * running when time ran out. Undefined when no call had failed (a retry on results does not count).
+   */
   readonly cause: unknown;
 
   constructor(operator: string, input: I, timeout: number, attempts: number, cause?: unknown) {
