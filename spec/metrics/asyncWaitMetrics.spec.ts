@@ -1,0 +1,319 @@
+import { NEVER, map, throwError, timer, type Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import {
+  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark,
+  type AsyncCallContext, type AsyncWaitCounters, type AsyncWaitMetrics, type StreamElement,
+} from 'rxjs-sluice';
+
+const COUNTER_NAMES = [
+  'buffered', 'emitted', 'failed', 'inFlight', 'retried', 'started', 'succeeded', 'timedOut', 'waiting',
+] as const;
+
+const ZERO: AsyncWaitCounters = {
+  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, inFlight: 0, waiting: 0, buffered: 0,
+};
+
+const GAUGES_ZERO = { inFlight: 0, waiting: 0, buffered: 0 };
+
+const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+/** Takes a snapshot of `metrics` at each virtual time in `times`; call inside TestScheduler.run. */
+function readAt(metrics: AsyncWaitMetrics, times: number[]): Map<number, AsyncWaitCounters> {
+  const readings = new Map<number, AsyncWaitCounters>();
+  for (const t of times) timer(t).subscribe(() => readings.set(t, metrics.snapshot()));
+  return readings;
+}
+
+/** The gauges only. */
+function gauges(c: AsyncWaitCounters | undefined): { inFlight: number; waiting: number; buffered: number } | undefined {
+  return c === undefined ? undefined : { inFlight: c.inFlight, waiting: c.waiting, buffered: c.buffered };
+}
+
+/** An inner observable that emits `value` after `ms` virtual milliseconds. */
+const after = <T>(ms: number, value: T): Observable<T> => timer(ms).pipe(map(() => value));
+
+describe('asyncWaitMetrics()', () => {
+  it('starts with every counter at 0', () => {
+    const metrics = asyncWaitMetrics();
+
+    expect(metrics.snapshot()).toEqual(ZERO);
+    for (const name of COUNTER_NAMES) expect(metrics[name]).toBe(0);
+  });
+
+  it('creates an independent object on each call', () => {
+    testScheduler().run(({ cold, flush }) => {
+      const used = asyncWaitMetrics();
+      const unused = asyncWaitMetrics();
+
+      cold<StreamElement<number>>('(a|)', { a: record(1) }).pipe(asyncWaitOrdered((x) => [x], { metrics: used })).subscribe();
+      flush();
+
+      expect(used.started).toBe(1);
+      expect(unused.snapshot()).toEqual(ZERO);
+    });
+  });
+
+  describe('snapshot()', () => {
+    it('returns a frozen plain object with exactly the nine counters', () => {
+      // Act
+      const snapshot = asyncWaitMetrics().snapshot();
+
+      // Assert
+      expect(Object.isFrozen(snapshot)).toBe(true);
+      expect(Object.getPrototypeOf(snapshot)).toBe(Object.prototype);
+      expect(Object.keys(snapshot).sort()).toEqual([...COUNTER_NAMES]);
+      expect(() => {
+        (snapshot as { started: number }).started = 5;
+      }).toThrow(TypeError);
+    });
+
+    it('is a copy: it does not follow later changes of the live object', () => {
+      // Arrange
+      const metrics = asyncWaitMetrics();
+      const before = metrics.snapshot();
+
+      // Act
+      testScheduler().run(({ cold }) => {
+        const source = cold<StreamElement<number>>('(ab|)', { a: record(1), b: record(2) });
+        source.pipe(asyncWaitOrdered((x) => after(10, x), { metrics })).subscribe();
+      });
+
+      // Assert
+      expect(metrics.started).toBe(2);
+      expect(before).toEqual(ZERO);
+      expect(metrics.snapshot()).not.toBe(metrics.snapshot());
+    });
+
+    it('matches the live fields at the moment it is taken', () => {
+      // Arrange
+      const metrics = asyncWaitMetrics();
+      let snapshot: AsyncWaitCounters | undefined;
+      const live: Record<string, number> = {};
+
+      // Act
+      testScheduler().run(({ cold }) => {
+        const source = cold<StreamElement<number>>('(abc|)', { a: record(1), b: record(2), c: record(3) });
+        source.pipe(asyncWaitOrdered((x) => after(10, x), { metrics, capacity: 2 })).subscribe();
+        timer(5).subscribe(() => {
+          snapshot = metrics.snapshot();
+          for (const name of COUNTER_NAMES) live[name] = metrics[name];
+        });
+      });
+
+      // Assert
+      expect(snapshot).toEqual(live);
+      expect(snapshot).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1 });
+    });
+  });
+});
+
+describe('asyncWait metrics observed through a real run', () => {
+  it('tracks inFlight, waiting and buffered in ordered mode, and returns them to 0 on completion', () => {
+    // Arrange: capacity 2; record 2 finishes before record 1, so it waits; record 3 waits for a free slot.
+    const metrics = asyncWaitMetrics();
+    const delays: Record<number, number> = { 1: 30, 2: 10, 3: 10 };
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(abc|)', { a: record(1, 1), b: record(2, 2), c: record(3, 3) });
+      readings = readAt(metrics, [5, 20, 35]);
+      const out = source.pipe(asyncWaitOrdered((x: number) => after(delays[x]!, x * 10), { capacity: 2, metrics }));
+      expectObservable(out).toBe('30ms (ab) 6ms (c|)', { a: record(10, 1), b: record(20, 2), c: record(30, 3) });
+    });
+
+    // Assert
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1 });
+    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 1 });
+    expect(readings.get(35)).toEqual({ ...ZERO, started: 3, succeeded: 2, emitted: 2, inFlight: 1 });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 3, succeeded: 3, emitted: 3 });
+  });
+
+  it('counts a completed record held behind a watermark as waiting in unordered mode', () => {
+    // Arrange
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(awb|)', { a: record(30, 1), w: watermark(1), b: record(10, 2) });
+      readings = readAt(metrics, [20]);
+      const out = source.pipe(asyncWaitUnordered((ms: number) => after(ms, ms), { metrics }));
+      expectObservable(out).toBe('30ms (awb|)', { a: record(30, 1), w: watermark(1), b: record(10, 2) });
+    });
+
+    // Assert
+    expect(gauges(readings.get(20))).toEqual({ inFlight: 1, waiting: 1, buffered: 0 });
+    expect(gauges(metrics.snapshot())).toEqual(GAUGES_ZERO);
+  });
+
+  it('counts started, retried, succeeded, failed (with onError), timedOut (with onTimeout) and emitted', () => {
+    // Arrange
+    const metrics = asyncWaitMetrics();
+    const fn = (value: string, ctx: AsyncCallContext): Observable<string> => {
+      switch (value) {
+        case 'ok': return after(10, 'ok');
+        case 'flaky': return ctx.attempt === 1 ? throwError(() => new Error('flaky')) : after(10, 'flaky');
+        case 'broken': return throwError(() => new Error('broken'));
+        default: return NEVER;
+      }
+    };
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<string>>('(abcd|)', {
+        a: record('ok'), b: record('flaky'), c: record('broken'), d: record('hang'),
+      });
+      readings = readAt(metrics, [5, 15, 50]);
+      const out = source.pipe(asyncWaitOrdered(fn, {
+        timeout: 100,
+        onTimeout: () => ['timeout'],
+        onError: () => ['fallback'],
+        retry: { maxRetries: 1, delay: 10 },
+        metrics,
+      }));
+      expectObservable(out).toBe('10ms a 9ms (bc) 76ms (d|)', {
+        a: record('ok'), b: record('flaky'), c: record('fallback'), d: record('timeout'),
+      });
+    });
+
+    // Assert
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4 });
+    expect(readings.get(15)).toEqual({
+      ...ZERO, started: 4, retried: 2, succeeded: 1, failed: 1, emitted: 1, inFlight: 2, waiting: 1,
+    });
+    expect(readings.get(50)).toEqual({ ...ZERO, started: 4, retried: 2, succeeded: 2, failed: 1, emitted: 3, inFlight: 1 });
+    expect(metrics.snapshot()).toEqual({
+      ...ZERO, started: 4, retried: 2, succeeded: 2, failed: 1, timedOut: 1, emitted: 4,
+    });
+  });
+
+  it('counts every output record in emitted, and a record with no results as succeeded', () => {
+    const metrics = asyncWaitMetrics();
+
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(abc|)', { a: record(3), b: record(0), c: record(2) });
+      const out = source.pipe(asyncWaitUnordered((n: number) => Array.from({ length: n }, () => n), { metrics }));
+      expectObservable(out).toBe('(aaacc|)', { a: record(3), c: record(2) });
+    });
+
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 3, succeeded: 3, emitted: 5 });
+  });
+
+  it('counts a result retried by retryOnResult as retried, then succeeded once', () => {
+    const metrics = asyncWaitMetrics();
+
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(a|)', { a: record(1) });
+      const fn = (_x: number, ctx: AsyncCallContext) => (ctx.attempt < 3 ? [] : ['found']);
+      const out = source.pipe(asyncWaitOrdered(fn, {
+        retry: { maxRetries: 5, delay: 10, retryOnResult: (r) => r.length === 0 },
+        metrics,
+      }));
+      expectObservable(out).toBe('20ms (a|)', { a: record('found') });
+    });
+
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 1, retried: 2, succeeded: 1, emitted: 1 });
+  });
+
+  it('counts a failure without onError as failed and returns the gauges to 0 when the output errors', () => {
+    const metrics = asyncWaitMetrics();
+
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(ab|)', { a: record(1), b: record(2) });
+      const fn = (x: number) => (x === 1 ? timer(10).pipe(map(() => { throw new Error('down'); })) : NEVER);
+      const out = source.pipe(asyncWaitOrdered(fn, { metrics }));
+      expectObservable(out).toBe('10ms #', undefined, expect.anything());
+    });
+
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, failed: 1 });
+  });
+
+  it('counts a timeout without onTimeout as timedOut and returns the gauges to 0 when the output errors', () => {
+    const metrics = asyncWaitMetrics();
+
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(abc|)', { a: record(1), b: record(2), c: record(3) });
+      const out = source.pipe(asyncWaitOrdered(() => NEVER, { timeout: 40, capacity: 2, metrics }));
+      expectObservable(out).toBe('40ms #', undefined, expect.anything());
+    });
+
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, timedOut: 1 });
+  });
+
+  it('returns the gauges to 0 after an upstream error', () => {
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(abc) 10ms #', { a: record(1), b: record(2), c: record(3) });
+      readings = readAt(metrics, [5]);
+      const out = source.pipe(asyncWaitOrdered((x: number) => (x === 2 ? [x] : NEVER), { capacity: 2, metrics }));
+      expectObservable(out).toBe('15ms #');
+    });
+
+    expect(gauges(readings.get(5))).toEqual({ inFlight: 1, waiting: 1, buffered: 1 });
+    expect(gauges(metrics.snapshot())).toEqual(GAUGES_ZERO);
+  });
+
+  it('returns the gauges to 0 after an early unsubscribe, keeps the totals, and starts no later timeout', () => {
+    // Arrange: capacity 2; record 1 never completes, record 2 completes at once (waits), 3 and 4 are buffered.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(abcd)', { a: record(1), b: record(2), c: record(3), d: record(4) });
+      readings = readAt(metrics, [5, 20, 100]);
+      const out = source.pipe(asyncWaitOrdered((x: number) => (x === 2 ? [x] : NEVER), { capacity: 2, timeout: 50, metrics }));
+      expectObservable(out, '^ 9ms !').toBe('');
+    });
+
+    // Assert
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 2 });
+    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1 });
+    expect(readings.get(100)).toEqual({ ...ZERO, started: 2, succeeded: 1 });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, succeeded: 1 });
+  });
+
+  it('shows the sum of two subscriptions that share one metrics object', () => {
+    // Arrange
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(abc|)', { a: record(1), b: record(2), c: record(3) });
+      const out = source.pipe(asyncWaitOrdered((x: number) => after(10, x), { capacity: 2, metrics }));
+      readings = readAt(metrics, [5]);
+      expectObservable(out).toBe('10ms (ab) 6ms (c|)', { a: record(1), b: record(2), c: record(3) });
+      expectObservable(out).toBe('10ms (ab) 6ms (c|)', { a: record(1), b: record(2), c: record(3) });
+    });
+
+    // Assert
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, buffered: 2 });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 6, succeeded: 6, emitted: 6 });
+  });
+
+  it('shows the sum of an ordered and an unordered operator sharing one metrics object, minus one that ended early', () => {
+    // Arrange
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('(ab|)', { a: record(1), b: record(2) });
+      const ordered = source.pipe(asyncWaitOrdered((x: number) => after(20, x), { metrics }));
+      const unordered = source.pipe(asyncWaitUnordered((x: number) => after(20, x), { metrics }));
+      readings = readAt(metrics, [5, 15]);
+      expectObservable(ordered).toBe('20ms (ab|)', { a: record(1), b: record(2) });
+      expectObservable(unordered, '^ 9ms !').toBe('');
+    });
+
+    // Assert
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4 });
+    expect(readings.get(15)).toEqual({ ...ZERO, started: 4, inFlight: 2 });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 4, succeeded: 2, emitted: 2 });
+  });
+});
