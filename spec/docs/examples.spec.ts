@@ -24,6 +24,27 @@ describe('documentation examples', () => {
   const sources = [...filesUnder(join(root, 'src'), '.ts'), join(root, 'README.md'), ...filesUnder(join(root, 'docs'), '.md')];
   const snippets = sources.flatMap((path) => examplesIn(path).map((code, i) => ({ name: `${relative(root, path)}#${i + 1}`, code })));
 
+  it('documents every export of the public entry, types included, with TSDoc that has an ## Example', () => {
+    // Arrange
+    const index = readFileSync(join(root, 'src', 'index.ts'), 'utf8');
+    const names = [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)]
+      .flatMap((m) => m[1]!.split(','))
+      .map((s) => s.trim().replace(/^type /, ''))
+      .filter((s) => s !== '');
+    const source = filesUnder(join(root, 'src'), '.ts').map((f) => readFileSync(f, 'utf8')).join('\n');
+
+    // Act: the doc comment right before the (first) declaration of each name.
+    const undocumented = names.filter((name) => {
+      const declaration = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*export (?:abstract )?(?:function|class|interface|type|const) ${name}\\b`);
+      const doc = declaration.exec(source)?.[1];
+      return doc === undefined || !doc.includes('## Example');
+    });
+
+    // Assert
+    expect(names.length).toBeGreaterThan(25);
+    expect(undocumented).toEqual([]);
+  });
+
   it('finds an example for every public operator, constructor and error class', () => {
     // Arrange
     const documented = snippets.map((s) => s.code).join('\n');

@@ -1,6 +1,12 @@
 /**
  * A data record: a value plus an optional event-time timestamp (milliseconds, like Flink's `StreamRecord`).
  * Records are plain data, so a stream of them serialises as JSON.
+ *
+ * ## Example
+ * ```ts
+ * import { record, type StreamRecord } from 'rxjs-sluice';
+ * const click: StreamRecord<{ user: string }> = record({ user: 'ada' }, 1_700_000_000_000);
+ * ```
  */
 export interface StreamRecord<T> {
   /** Discriminant: always `'record'`. */
@@ -14,6 +20,12 @@ export interface StreamRecord<T> {
 /**
  * A watermark: the assertion that no record with a timestamp at or below `timestamp` should follow.
  * This is Flink's `Watermark`.
+ *
+ * ## Example
+ * ```ts
+ * import { watermark, type Watermark } from 'rxjs-sluice';
+ * const upTo: Watermark = watermark(60_000); // event time has reached one minute
+ * ```
  */
 export interface Watermark {
   /** Discriminant: always `'watermark'`. */
@@ -25,6 +37,12 @@ export interface Watermark {
 /**
  * A checkpoint barrier. It travels in line with records, and each stateful operator snapshots its state
  * when the barrier reaches it (Flink's `CheckpointBarrier`).
+ *
+ * ## Example
+ * ```ts
+ * import { barrier, type CheckpointBarrier } from 'rxjs-sluice';
+ * const third: CheckpointBarrier = barrier(3);
+ * ```
  */
 export interface CheckpointBarrier {
   /** Discriminant: always `'barrier'`. */
@@ -33,7 +51,24 @@ export interface CheckpointBarrier {
   readonly checkpointId: number;
 }
 
-/** What flows through every sluice operator: records, watermarks and checkpoint barriers. */
+/**
+ * What flows through every sluice operator: records, watermarks and checkpoint barriers. Switch on `kind`.
+ *
+ * ## Example
+ * ```ts
+ * import { of } from 'rxjs';
+ * import { barrier, record, watermark, type StreamElement } from 'rxjs-sluice';
+ *
+ * const stream = of<StreamElement<string>[]>(record('a', 1), watermark(1), barrier(1));
+ * stream.subscribe((el) => {
+ *   switch (el.kind) {
+ *     case 'record': return console.log('value', el.value, 'at', el.timestamp);
+ *     case 'watermark': return console.log('event time reached', el.timestamp);
+ *     case 'barrier': return console.log('checkpoint', el.checkpointId);
+ *   }
+ * });
+ * ```
+ */
 export type StreamElement<T> = StreamRecord<T> | Watermark | CheckpointBarrier;
 
 /**

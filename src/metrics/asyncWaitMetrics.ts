@@ -1,6 +1,14 @@
 /**
  * Counters an async-wait operator keeps while it runs. Totals only grow; gauges rise and fall, and return
  * to 0 when the subscription ends.
+ *
+ * ## Example
+ * ```ts
+ * import { asyncWaitMetrics, type AsyncWaitCounters } from 'rxjs-sluice';
+ * const metrics = asyncWaitMetrics();
+ * const line = (c: AsyncWaitCounters) => `${c.emitted} out, ${c.inFlight} in flight, ${c.failed} failed`;
+ * console.log(line(metrics.snapshot()));
+ * ```
  */
 export interface AsyncWaitCounters {
   /** Total: records whose first call has started. */
@@ -27,13 +35,21 @@ export interface AsyncWaitCounters {
  * A live view of an async-wait operator's counters. Pass it as the `metrics` option and read it at any time,
  * from a test, a log line or a progress bar. One object may be shared by several operators or subscriptions:
  * it then shows their sum.
+ *
+ * ## Example
+ * ```ts
+ * import { asyncWaitMetrics, type AsyncWaitMetrics } from 'rxjs-sluice';
+ * const metrics: AsyncWaitMetrics = asyncWaitMetrics();
+ * // ... pipe(asyncWaitOrdered(fn, { metrics })) ...
+ * if (metrics.buffered > 10_000) console.warn('source is outrunning the service');
+ * ```
  */
 export interface AsyncWaitMetrics extends AsyncWaitCounters {
   /** A plain, frozen copy of the counters at this instant. */
   snapshot(): AsyncWaitCounters;
 }
 
-/** The writable implementation. Only the operators write to it; users see {@link AsyncWaitMetrics}. */
+/** The writable implementation (internal). Only the operators write to it; users see {@link AsyncWaitMetrics}. */
 export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   started = 0;
   succeeded = 0;

@@ -38,10 +38,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private sourceDone = false;
   /** True while the drain loop runs; a re-entrant drain() only asks it to go round again. */
   private draining = false;
+  /** Set by a re-entrant drain(): the running loop makes one more pass. */
   private redrain = false;
   /** The subscription to the source; null until start(), closed on teardown. */
   private intake: Subscription | null = null;
+  /** The user's metrics object, or a private one; its gauges are given back on teardown. */
   private readonly metrics: MutableAsyncWaitMetrics;
+  /** Copies of options read on the hot path. */
   private readonly scheduler: SchedulerLike;
   private readonly capacity: number;
 

@@ -4,7 +4,18 @@ import {
   expectFunction, expectInteger, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
 } from '../validate.js';
 
-/** What `fn`, and `onTimeout`, receive beside the value. */
+/**
+ * What `fn`, and `onTimeout`, receive beside the value.
+ *
+ * ## Example
+ * ```ts
+ * import { asyncWaitOrdered, type AsyncCallContext } from 'rxjs-sluice';
+ *
+ * const fetchPrice = (sku: string, { signal, attempt, timestamp }: AsyncCallContext) =>
+ *   fetch(`https://prices.example.com/${sku}?attempt=${attempt}&asOf=${timestamp ?? ''}`, { signal }).then((r) => r.json());
+ * const prices = asyncWaitOrdered(fetchPrice, { timeout: 500 });
+ * ```
+ */
 export interface AsyncCallContext {
   /**
    * Aborted when this call is abandoned: its element timed out, the output errored, or the subscriber
@@ -18,10 +29,31 @@ export interface AsyncCallContext {
   readonly timestamp?: number;
 }
 
-/** The user function of an async-wait operator: one call per input record (plus retries). */
+/**
+ * The user function of an async-wait operator: one call per input record (plus retries). It may return any
+ * `ObservableInput`: every value emitted before completion is one output record.
+ *
+ * ## Example
+ * ```ts
+ * import { from } from 'rxjs';
+ * import { asyncWaitUnordered, type AsyncFunction } from 'rxjs-sluice';
+ *
+ * // Zero, one or many results per input: here, one output record per word.
+ * const words: AsyncFunction<string, string> = (line) => from(line.split(' '));
+ * const split = asyncWaitUnordered(words);
+ * ```
+ */
 export type AsyncFunction<I, O> = (value: I, ctx: AsyncCallContext) => ObservableInput<O>;
 
-/** Exponential backoff: the first retry waits `initial`, each later one `min(previous * multiplier, max)`. */
+/**
+ * Exponential backoff: the first retry waits `initial`, each later one `min(previous * multiplier, max)`.
+ *
+ * ## Example
+ * ```ts
+ * import { type ExponentialBackoff } from 'rxjs-sluice';
+ * const backoff: ExponentialBackoff = { initial: 100, multiplier: 2, max: 2_000 }; // 100, 200, 400, ... 2000
+ * ```
+ */
 export interface ExponentialBackoff {
   /** Delay before the first retry, in ms (>= 0). */
   readonly initial: number;
@@ -31,15 +63,49 @@ export interface ExponentialBackoff {
   readonly max: number;
 }
 
-/** Why a retry is happening: the call failed, or `retryOnResult` rejected its results. */
+/**
+ * Why a retry is happening: the call failed, or `retryOnResult` rejected its results.
+ *
+ * ## Example
+ * ```ts
+ * import { type RetryReason } from 'rxjs-sluice';
+ * // Back off harder after errors than after empty results.
+ * const delay = (n: number, reason: RetryReason<string>) => (reason.kind === 'error' ? 500 * n : 50);
+ * ```
+ */
 export type RetryReason<O> =
   | { readonly kind: 'error'; readonly error: unknown }
   | { readonly kind: 'result'; readonly results: readonly O[] };
 
-/** A retry delay: fixed ms, exponential backoff, or a function of the retry number (1 for the first retry). */
+/**
+ * A retry delay: fixed ms, exponential backoff, or a function of the retry number (1 for the first retry).
+ *
+ * ## Example
+ * ```ts
+ * import { type RetryDelay } from 'rxjs-sluice';
+ * const fixed: RetryDelay<unknown> = 250;
+ * const exponential: RetryDelay<unknown> = { initial: 100, multiplier: 2, max: 1_000 };
+ * const jittered: RetryDelay<unknown> = (n) => 100 * n + Math.random() * 50;
+ * ```
+ */
 export type RetryDelay<O> = number | ExponentialBackoff | ((retryNumber: number, reason: RetryReason<O>) => number);
 
-/** Retry policy. Backoff state belongs to each element: one element's retries never slow another's. */
+/**
+ * Retry policy. Backoff state belongs to each element: one element's retries never slow another's.
+ *
+ * ## Example
+ * ```ts
+ * import { asyncWaitOrdered, type AsyncRetryOptions } from 'rxjs-sluice';
+ *
+ * const retry: AsyncRetryOptions<string[]> = {
+ *   maxRetries: 3,
+ *   delay: { initial: 100, multiplier: 2, max: 1_000 },
+ *   retryOnError: (e) => !(e instanceof TypeError),   // bugs are not retried
+ *   retryOnResult: (results) => results.length === 0, // Flink's EMPTY_RESULT_PREDICATE
+ * };
+ * const lookUp = asyncWaitOrdered((id: number) => fetch(`/tags/${id}`).then((r) => r.json() as Promise<string[]>), { retry, timeout: 5_000 });
+ * ```
+ */
 export interface AsyncRetryOptions<O> {
   /** How many retries an element may make after its first call (an integer >= 0). */
   readonly maxRetries: number;
@@ -58,7 +124,26 @@ export interface AsyncRetryOptions<O> {
   readonly retryOnResult?: (results: readonly O[]) => boolean;
 }
 
-/** Options of {@link asyncWaitOrdered} and {@link asyncWaitUnordered}. */
+/**
+ * Options of {@link asyncWaitOrdered} and {@link asyncWaitUnordered}. Every field is validated when the
+ * operator is created; a bad value throws a `TypeError` naming the option and the value.
+ *
+ * ## Example
+ * ```ts
+ * import { asyncScheduler } from 'rxjs';
+ * import { asyncWaitMetrics, type AsyncWaitOptions } from 'rxjs-sluice';
+ *
+ * const options: AsyncWaitOptions<number, string> = {
+ *   capacity: 50,
+ *   timeout: 2_000,
+ *   onTimeout: (id) => [`user-${id} (cached)`],
+ *   retry: { maxRetries: 2, delay: 200 },
+ *   onError: (err, id) => [],                    // drop the record, keep the stream going
+ *   scheduler: asyncScheduler,
+ *   metrics: asyncWaitMetrics(),
+ * };
+ * ```
+ */
 export interface AsyncWaitOptions<I, O> {
   /**
    * The most records held at once: calls in flight plus results waiting for their turn. More inputs wait
