@@ -20,10 +20,10 @@ import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
  *
  * ## Example
  * ```ts
- * import { of } from 'rxjs';
+ * import { map, of, timer } from 'rxjs';
  * import { asyncWaitUnordered, record, watermark } from 'rxjs-sluice';
  *
- * const slowDouble = (x: number) => new Promise<number>((r) => setTimeout(() => r(2 * x), 100 - 10 * x));
+ * const slowDouble = (x: number) => timer(100 - 10 * x).pipe(map(() => 2 * x)); // later inputs finish first
  * of(record(1, 1), record(2, 2), watermark(2), record(3, 3))
  *   .pipe(asyncWaitUnordered(slowDouble))
  *   .subscribe(console.log); // 4@2, 2@1 (completion order), then W2, then 6@3

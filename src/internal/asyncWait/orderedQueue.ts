@@ -32,11 +32,11 @@ export class OrderedQueue<I, O> implements HeldQueue<I, O> {
       const head = nodes.peekFront();
       if (head === undefined) return;
       if (head.isMarker) {
-        nodes.shift();
+        nodes.shift(); // denque: O(1)
         out.emitMarker(head.element);
       } else {
         if (head.state !== DONE) return;
-        nodes.shift();
+        nodes.shift(); // denque: O(1)
         // emitRecord may admit queued inputs (pushed at the tail) or re-enter through a synchronous
         // downstream; the loop re-reads the head each time, so both are safe.
         out.emitRecord(head);

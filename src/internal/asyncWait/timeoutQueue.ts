@@ -36,7 +36,7 @@ export class TimeoutQueue<I, O> {
     const fifo = this.fifo;
     let front = fifo.peekFront();
     while (front !== undefined && !isUnsettled(front)) {
-      fifo.shift();
+      fifo.shift(); // denque: O(1)
       front = fifo.peekFront();
     }
     if (front === undefined) this.disarm();
@@ -59,10 +59,10 @@ export class TimeoutQueue<I, O> {
           this.arm(front.deadline);
           return;
         }
-        fifo.shift();
+        fifo.shift(); // denque: O(1)
         this.expire(front);
       } else {
-        fifo.shift();
+        fifo.shift(); // denque: O(1)
       }
       front = fifo.peekFront();
     }

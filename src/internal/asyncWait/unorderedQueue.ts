@@ -61,7 +61,7 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
     const ready = this.ready;
     const segments = this.segments;
     while (!out.closed) {
-      const done = ready.shift();
+      const done = ready.shift(); // denque: O(1)
       if (done !== undefined) {
         this.unlink(done);
         out.emitRecord(done);
@@ -70,7 +70,7 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
       const head = segments.peekFront()!;
       if (head.outstanding !== 0 || head.marker === null) return;
       // The head segment is empty and closed: its marker leaves, and the next segment becomes the head.
-      segments.shift();
+      segments.shift(); // denque: O(1)
       const next = segments.peekFront()!;
       if (next.done !== null) {
         for (const held of next.done) ready.push(held);
