@@ -1,15 +1,13 @@
 import { NEVER, Observable, of, throwError } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import {
   AsyncCallError, AsyncTimeoutError, asyncWaitOrdered, asyncWaitUnordered, record, toRecords, type StreamElement,
 } from 'rxjs-sluice';
-
-const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { newScheduler } from '../support/marbles';
 
 /** Runs `output` under a TestScheduler, to the end, and returns the error it failed with. */
 function errorOf<T>(build: () => Observable<T>): unknown {
   let error: unknown;
-  testScheduler().run(({ flush }) => {
+  newScheduler().run(({ flush }) => {
     build().subscribe({ error: (e: unknown) => (error = e) });
     flush();
   });
@@ -118,7 +116,7 @@ describe('AsyncTimeoutError', () => {
   });
 
   it('fails the output at the deadline', () => {
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('a', { a: record(1) });
 
       const out = source.pipe(asyncWaitOrdered(() => NEVER, { timeout: 50 }));

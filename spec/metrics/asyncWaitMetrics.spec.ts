@@ -1,9 +1,9 @@
 import { NEVER, map, throwError, timer, type Observable } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import {
   asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark,
   type AsyncCallContext, type AsyncWaitCounters, type AsyncWaitMetrics, type StreamElement,
 } from 'rxjs-sluice';
+import { ZERO_GAUGES, newScheduler } from '../support/marbles';
 
 const COUNTER_NAMES = [
   'buffered', 'emitted', 'failed', 'inFlight', 'retried', 'started', 'succeeded', 'timedOut', 'waiting',
@@ -12,10 +12,6 @@ const COUNTER_NAMES = [
 const ZERO: AsyncWaitCounters = {
   started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, inFlight: 0, waiting: 0, buffered: 0,
 };
-
-const GAUGES_ZERO = { inFlight: 0, waiting: 0, buffered: 0 };
-
-const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
 /** Takes a snapshot of `metrics` at each virtual time in `times`; call inside TestScheduler.run. */
 function readAt(metrics: AsyncWaitMetrics, times: number[]): Map<number, AsyncWaitCounters> {
@@ -41,7 +37,7 @@ describe('asyncWaitMetrics()', () => {
   });
 
   it('creates an independent object on each call', () => {
-    testScheduler().run(({ cold, flush }) => {
+    newScheduler().run(({ cold, flush }) => {
       const used = asyncWaitMetrics();
       const unused = asyncWaitMetrics();
 
@@ -73,7 +69,7 @@ describe('asyncWaitMetrics()', () => {
       const before = metrics.snapshot();
 
       // Act
-      testScheduler().run(({ cold }) => {
+      newScheduler().run(({ cold }) => {
         const source = cold<StreamElement<number>>('(ab|)', { a: record(1), b: record(2) });
         source.pipe(asyncWaitOrdered((x) => after(10, x), { metrics })).subscribe();
       });
@@ -91,7 +87,7 @@ describe('asyncWaitMetrics()', () => {
       const live: Record<string, number> = {};
 
       // Act
-      testScheduler().run(({ cold }) => {
+      newScheduler().run(({ cold }) => {
         const source = cold<StreamElement<number>>('(abc|)', { a: record(1), b: record(2), c: record(3) });
         source.pipe(asyncWaitOrdered((x) => after(10, x), { metrics, capacity: 2 })).subscribe();
         timer(5).subscribe(() => {
@@ -115,7 +111,7 @@ describe('asyncWait metrics observed through a real run', () => {
     let readings = new Map<number, AsyncWaitCounters>();
 
     // Act
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(abc|)', { a: record(1, 1), b: record(2, 2), c: record(3, 3) });
       readings = readAt(metrics, [5, 20, 35]);
       const out = source.pipe(asyncWaitOrdered((x: number) => after(delays[x]!, x * 10), { capacity: 2, metrics }));
@@ -135,7 +131,7 @@ describe('asyncWait metrics observed through a real run', () => {
     let readings = new Map<number, AsyncWaitCounters>();
 
     // Act
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(awb|)', { a: record(30, 1), w: watermark(1), b: record(10, 2) });
       readings = readAt(metrics, [20]);
       const out = source.pipe(asyncWaitUnordered((ms: number) => after(ms, ms), { metrics }));
@@ -144,7 +140,7 @@ describe('asyncWait metrics observed through a real run', () => {
 
     // Assert
     expect(gauges(readings.get(20))).toEqual({ inFlight: 1, waiting: 1, buffered: 0 });
-    expect(gauges(metrics.snapshot())).toEqual(GAUGES_ZERO);
+    expect(gauges(metrics.snapshot())).toEqual(ZERO_GAUGES);
   });
 
   it('counts started, retried, succeeded, failed (with onError), timedOut (with onTimeout) and emitted', () => {
@@ -161,7 +157,7 @@ describe('asyncWait metrics observed through a real run', () => {
     let readings = new Map<number, AsyncWaitCounters>();
 
     // Act
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<string>>('(abcd|)', {
         a: record('ok'), b: record('flaky'), c: record('broken'), d: record('hang'),
       });
@@ -192,7 +188,7 @@ describe('asyncWait metrics observed through a real run', () => {
   it('counts every output record in emitted, and a record with no results as succeeded', () => {
     const metrics = asyncWaitMetrics();
 
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(abc|)', { a: record(3), b: record(0), c: record(2) });
       const out = source.pipe(asyncWaitUnordered((n: number) => Array.from({ length: n }, () => n), { metrics }));
       expectObservable(out).toBe('(aaacc|)', { a: record(3), c: record(2) });
@@ -204,7 +200,7 @@ describe('asyncWait metrics observed through a real run', () => {
   it('counts a result retried by retryOnResult as retried, then succeeded once', () => {
     const metrics = asyncWaitMetrics();
 
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(a|)', { a: record(1) });
       const fn = (_x: number, ctx: AsyncCallContext) => (ctx.attempt < 3 ? [] : ['found']);
       const out = source.pipe(asyncWaitOrdered(fn, {
@@ -220,7 +216,7 @@ describe('asyncWait metrics observed through a real run', () => {
   it('counts a failure without onError as failed and returns the gauges to 0 when the output errors', () => {
     const metrics = asyncWaitMetrics();
 
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(ab|)', { a: record(1), b: record(2) });
       const fn = (x: number) => (x === 1 ? timer(10).pipe(map(() => { throw new Error('down'); })) : NEVER);
       const out = source.pipe(asyncWaitOrdered(fn, { metrics }));
@@ -233,7 +229,7 @@ describe('asyncWait metrics observed through a real run', () => {
   it('counts a timeout without onTimeout as timedOut and returns the gauges to 0 when the output errors', () => {
     const metrics = asyncWaitMetrics();
 
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(abc|)', { a: record(1), b: record(2), c: record(3) });
       const out = source.pipe(asyncWaitOrdered(() => NEVER, { timeout: 40, capacity: 2, metrics }));
       expectObservable(out).toBe('40ms #', undefined, expect.anything());
@@ -246,7 +242,7 @@ describe('asyncWait metrics observed through a real run', () => {
     const metrics = asyncWaitMetrics();
     let readings = new Map<number, AsyncWaitCounters>();
 
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(abc) 10ms #', { a: record(1), b: record(2), c: record(3) });
       readings = readAt(metrics, [5]);
       const out = source.pipe(asyncWaitOrdered((x: number) => (x === 2 ? [x] : NEVER), { capacity: 2, metrics }));
@@ -254,7 +250,7 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     expect(gauges(readings.get(5))).toEqual({ inFlight: 1, waiting: 1, buffered: 1 });
-    expect(gauges(metrics.snapshot())).toEqual(GAUGES_ZERO);
+    expect(gauges(metrics.snapshot())).toEqual(ZERO_GAUGES);
   });
 
   it('returns the gauges to 0 after an early unsubscribe, keeps the totals, and starts no later timeout', () => {
@@ -263,7 +259,7 @@ describe('asyncWait metrics observed through a real run', () => {
     let readings = new Map<number, AsyncWaitCounters>();
 
     // Act
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(abcd)', { a: record(1), b: record(2), c: record(3), d: record(4) });
       readings = readAt(metrics, [5, 20, 100]);
       const out = source.pipe(asyncWaitOrdered((x: number) => (x === 2 ? [x] : NEVER), { capacity: 2, timeout: 50, metrics }));
@@ -283,7 +279,7 @@ describe('asyncWait metrics observed through a real run', () => {
     let readings = new Map<number, AsyncWaitCounters>();
 
     // Act
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(abc|)', { a: record(1), b: record(2), c: record(3) });
       const out = source.pipe(asyncWaitOrdered((x: number) => after(10, x), { capacity: 2, metrics }));
       readings = readAt(metrics, [5]);
@@ -302,7 +298,7 @@ describe('asyncWait metrics observed through a real run', () => {
     let readings = new Map<number, AsyncWaitCounters>();
 
     // Act
-    testScheduler().run(({ cold, expectObservable }) => {
+    newScheduler().run(({ cold, expectObservable }) => {
       const source = cold<StreamElement<number>>('(ab|)', { a: record(1), b: record(2) });
       const ordered = source.pipe(asyncWaitOrdered((x: number) => after(20, x), { metrics }));
       const unordered = source.pipe(asyncWaitUnordered((x: number) => after(20, x), { metrics }));

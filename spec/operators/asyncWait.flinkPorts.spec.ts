@@ -1,9 +1,12 @@
-import { TestScheduler } from 'rxjs/testing';
+import { type TestScheduler } from 'rxjs/testing';
 import { Subject, map, take, tap, timer, type Observable } from 'rxjs';
 import {
   AsyncCallError, AsyncTimeoutError, asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark,
-  type AsyncFunction, type AsyncWaitOptions, type StreamElement,
+  type AsyncWaitOptions,
 } from 'rxjs-sluice';
+import {
+  callErrorLike, captureError, newScheduler, operatorOf, timeoutErrorLike, type Call, type El, type Mode,
+} from '../support/marbles';
 
 /**
  * Ports of Apache Flink's AsyncWaitOperatorTest, OrderedStreamElementQueueTest and UnorderedStreamElementQueueTest
@@ -11,16 +14,6 @@ import {
  * Flink test it ports. Flink's thread pools and latches become virtual time (TestScheduler.run: 1 frame = 1 ms)
  * or Subjects completed step by step. Snapshot/restore tests are ported elsewhere.
  */
-
-type El = StreamElement<number>;
-type Mode = 'ordered' | 'unordered';
-
-const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-/** Flink's AsyncDataStream.orderedWait / unorderedWait. */
-function asyncWait<I, O>(mode: Mode, fn: AsyncFunction<I, O>, options?: AsyncWaitOptions<I, O>) {
-  return mode === 'ordered' ? asyncWaitOrdered(fn, options) : asyncWaitUnordered(fn, options);
-}
 
 /** Flink's TIMEOUT constant in AsyncWaitOperatorTest. */
 const TIMEOUT = 1000;
@@ -33,7 +26,7 @@ function eventTimeOutput(mode: Mode, cold: TestScheduler['createColdObservable']
   const source = cold<El>('(abWc|)', { a: record(1, 1), b: record(2, 2), W: watermark(2), c: record(3, 3) });
   const delays: Record<number, number> = { 1: 10, 2: 5, 3: 5 };
   return source.pipe(
-    asyncWait(mode, (x: number) => timer(delays[x]!).pipe(map(() => 2 * x)), { capacity: 2 }),
+    operatorOf(mode)((x: number) => timer(delays[x]!).pipe(map(() => 2 * x)), { capacity: 2 }),
     tap((e) => collected.push(e)),
   );
 }
@@ -69,7 +62,7 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
   describe.each<Mode>(['ordered', 'unordered'])('%s', (mode) => {
     it(`testProcessingTime${mode === 'ordered' ? 'Ordered' : 'Unordered'}WithRetry`, () => {
       const scheduler = newScheduler();
-      const calls: Array<{ value: number; attempt: number; at: number }> = [];
+      const calls: Call[] = [];
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: inputs 1..6 (x@x); OddInputEmptyResultAsyncFunction: odd inputs answer [] after 1 ms, even
         // inputs [2x] after 7 - x ms; capacity 6; retry on an empty result, at most 2 retries, 10 ms apart.
@@ -78,7 +71,7 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
         });
         // Act
         const out = source.pipe(
-          asyncWait(mode, (x: number, ctx) => {
+          operatorOf(mode)((x: number, ctx) => {
             calls.push({ value: x, attempt: ctx.attempt, at: scheduler.now() });
             return x % 2 === 1 ? cold<number>('-|') : timer(7 - x).pipe(map(() => 2 * x));
           }, { capacity: 6, timeout: TIMEOUT, retry: { maxRetries: 2, delay: 10, retryOnResult: (r) => r.length === 0 } }),
@@ -98,7 +91,7 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
 
     it(`testProcessingTimeWithTimeoutFunction${mode === 'ordered' ? 'Ordered' : 'Unordered'}WithRetry`, () => {
       const scheduler = newScheduler();
-      const calls: Array<{ value: number; attempt: number; at: number }> = [];
+      const calls: Call[] = [];
       const signals: AbortSignal[] = [];
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: AlwaysTimeoutWithDefaultValueAsyncFunction: every call fails after 501 ms; retry on any error
@@ -106,7 +99,7 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
         const source = cold<El>('(ab|)', { a: record(1, 1), b: record(2, 2) });
         // Act
         const out = source.pipe(
-          asyncWait(mode, (x: number, ctx) => {
+          operatorOf(mode)((x: number, ctx) => {
             calls.push({ value: x, attempt: ctx.attempt, at: scheduler.now() });
             signals.push(ctx.signal);
             return cold<number>('501ms #', undefined, new Error('Dummy error'));
@@ -132,13 +125,13 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
         const source = cold<El>('(a|)', { a: record(1) });
         // Act
         const out = source.pipe(
-          asyncWait(mode, (): number[] => {
+          operatorOf(mode)((): number[] => {
             throw userException;
           }),
-          tap({ error: (e: unknown) => errors.push(e) }),
+          captureError(errors),
         );
         // Assert: the job fails with the user's exception as the cause.
-        expectObservable(out).toBe('#', undefined, expect.objectContaining({ name: 'AsyncCallError', input: 1, attempts: 1 }));
+        expectObservable(out).toBe('#', undefined, callErrorLike({ input: 1, attempts: 1 }));
       });
       expect(errors[0]).toBeInstanceOf(AsyncCallError);
       expect((errors[0] as AsyncCallError).cause).toBe(userException);
@@ -153,18 +146,18 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
         const source = cold<El>('(ab|)', { a: record(1), b: record(2) });
         // Act
         const out = source.pipe(
-          asyncWait(mode, (x: number, ctx) => {
+          operatorOf(mode)((x: number, ctx) => {
             calls.push(scheduler.now());
             if (x === 1 || ctx.attempt === 1) throw new Error(`Test exception ${x}/${ctx.attempt}`);
             return [2 * x];
           }, { timeout: TIMEOUT, retry: { maxRetries: 3, delay: 100 } }),
-          tap({ error: (e: unknown) => errors.push(e) }),
+          captureError(errors),
         );
         // Assert: 2 recovers on its first retry; 1 fails for good after its third retry at 300.
         if (mode === 'ordered') {
-          expectObservable(out).toBe('300ms #', undefined, expect.objectContaining({ name: 'AsyncCallError', input: 1, attempts: 4 }));
+          expectObservable(out).toBe('300ms #', undefined, callErrorLike({ input: 1, attempts: 4 }));
         } else {
-          expectObservable(out).toBe('100ms B 199ms #', { B: record(4) }, expect.objectContaining({ name: 'AsyncCallError', input: 1, attempts: 4 }));
+          expectObservable(out).toBe('100ms B 199ms #', { B: record(4) }, callErrorLike({ input: 1, attempts: 4 }));
         }
       });
       expect(calls).toEqual([0, 0, 100, 100, 200, 300]);
@@ -185,9 +178,9 @@ describe('AsyncWaitOperatorTest (Apache Flink, ported)', () => {
       const errors: unknown[] = [];
       scheduler.run(({ cold, hot, expectObservable }) => {
         // Arrange + Act
-        const out = lazyOutput(cold, hot, {}).pipe(tap({ error: (e: unknown) => errors.push(e) }));
+        const out = lazyOutput(cold, hot, {}).pipe(captureError(errors));
         // Assert: record 1's timeout at 10 fails the stream.
-        expectObservable(out).toBe('10ms #', undefined, expect.objectContaining({ name: 'AsyncTimeoutError', input: 1, timeout: 10 }));
+        expectObservable(out).toBe('10ms #', undefined, timeoutErrorLike({ input: 1, timeout: 10 }));
       });
       expect(errors[0]).toBeInstanceOf(AsyncTimeoutError);
     });

@@ -16,6 +16,16 @@ import {
 
 const NUM_RUNS = 200;
 const capacityArb = fc.integer({ min: 1, max: 8 });
+/** P7 and P7b: scenarios with hangs, a capacity, maybe retries, a timeout, and whether onTimeout / onError exist. */
+const timeoutScenarioArbs = () =>
+  [
+    scenarioArb({ freeAttempts: true, hangs: true, maxDelay: 40 }),
+    capacityArb,
+    fc.option(retryArb(), { nil: undefined }),
+    fc.integer({ min: 1, max: 30 }),
+    fc.boolean(),
+    fc.boolean(),
+  ] as const;
 
 /** The output of a scenario in which every record's first successful attempt is accepted, in input order. */
 function mappedInput(scenario: Scenario, outputsOf = (rec: RecordPlan) => expectedOutputs(rec, failsOf(rec) + 1)) {
@@ -247,12 +257,7 @@ describe.each(MODES)('async-wait %s', (mode) => {
   it('P7: with timeouts, retries and random failures the output always terminates, in bounded virtual time', () => {
     fc.assert(
       fc.property(
-        scenarioArb({ freeAttempts: true, hangs: true, maxDelay: 40 }),
-        capacityArb,
-        fc.option(retryArb(), { nil: undefined }),
-        fc.integer({ min: 1, max: 30 }),
-        fc.boolean(),
-        fc.boolean(),
+        ...timeoutScenarioArbs(),
         (scenario, capacity, retry, timeout, onTimeout, onError) => {
           // Arrange
           const records = recordsOf(scenario);
@@ -309,12 +314,7 @@ describe.each(MODES)('async-wait %s', (mode) => {
   it('P7b: timeouts fire exactly `timeout` after admission; timeout and call errors report what happened', () => {
     fc.assert(
       fc.property(
-        scenarioArb({ freeAttempts: true, hangs: true, maxDelay: 40 }),
-        capacityArb,
-        fc.option(retryArb(), { nil: undefined }),
-        fc.integer({ min: 1, max: 30 }),
-        fc.boolean(),
-        fc.boolean(),
+        ...timeoutScenarioArbs(),
         (scenario, capacity, retry, timeout, onTimeout, onError) => {
           // Arrange
           const options = { mode, capacity, timeout, onTimeout, onError, ...(retry !== undefined ? { retry } : {}) };

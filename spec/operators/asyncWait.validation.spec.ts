@@ -1,19 +1,7 @@
 import { Observable, of, throwError, timer, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import {
-  AsyncCallError, asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, toRecords,
-  type AsyncFunction, type AsyncWaitOptions, type StreamElement,
-} from 'rxjs-sluice';
-
-type AsyncWaitOperator = <I, O>(
-  fn: AsyncFunction<I, O>,
-  options?: AsyncWaitOptions<I, O>,
-) => (source: Observable<StreamElement<I>>) => Observable<StreamElement<O>>;
-
-const operators: [string, AsyncWaitOperator][] = [
-  ['asyncWaitOrdered', asyncWaitOrdered],
-  ['asyncWaitUnordered', asyncWaitUnordered],
-];
+import { AsyncCallError, asyncWaitMetrics, record, toRecords, type StreamElement } from 'rxjs-sluice';
+import { ASYNC_WAIT_OPERATORS, collect, newScheduler } from '../support/marbles';
 
 const identity = (x: number) => [x];
 
@@ -27,20 +15,7 @@ function thrownBy(create: () => unknown): Error {
   throw new Error('expected the operator factory to throw, but it did not');
 }
 
-/** Subscribes synchronously and collects everything the observable reports. */
-function collect<T>(source: Observable<T>): { values: T[]; error: unknown; completed: boolean } {
-  const out = { values: [] as T[], error: undefined as unknown, completed: false };
-  source.subscribe({
-    next: (v) => out.values.push(v),
-    error: (e: unknown) => (out.error = e),
-    complete: () => (out.completed = true),
-  });
-  return out;
-}
-
-const testScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-
-describe.each(operators)('%s', (name, operator) => {
+describe.each(ASYNC_WAIT_OPERATORS)('%s', (name, operator) => {
   describe('option validation at creation', () => {
     // [label, options, option named in the message, how the bad value is rendered]
     const invalid: [string, unknown, string, string][] = [
@@ -152,7 +127,7 @@ describe.each(operators)('%s', (name, operator) => {
     });
 
     it('works with the smallest valid capacity, timeout and retry settings', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      newScheduler().run(({ cold, expectObservable }) => {
         const source = cold<StreamElement<number>>('(ab|)', { a: record(1, 1), b: record(2, 2) });
 
         const out = source.pipe(operator(identity, { capacity: 1, timeout: 1, retry: { maxRetries: 0, delay: 0 } }));
@@ -185,7 +160,7 @@ describe.each(operators)('%s', (name, operator) => {
     });
 
     it('retries a synchronous throw like any failure when retry is configured', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      newScheduler().run(({ cold, expectObservable }) => {
         // Arrange
         const fn = (x: number, ctx: { attempt: number }) => {
           if (ctx.attempt === 1) throw new Error('flaky');
@@ -207,7 +182,7 @@ describe.each(operators)('%s', (name, operator) => {
       ['undefined', undefined, 'undefined'],
       ['a plain object', { answer: 42 }, '{"answer":42}'],
     ])('reports fn returning %s as AsyncCallError with a TypeError cause, without onError or retry', (_label, returned, rendered) => {
-      testScheduler().run(({ flush }) => {
+      newScheduler().run(({ flush }) => {
         // Arrange
         const fn = jest.fn((_x: number) => returned as never);
         const onError = jest.fn(() => [0]);
@@ -341,7 +316,7 @@ describe.each(operators)('%s', (name, operator) => {
     });
 
     it('passes what onTimeout throws downstream unchanged', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      newScheduler().run(({ cold, expectObservable }) => {
         const verdict = new Error('onTimeout broke');
         const onTimeout = () => {
           throw verdict;

@@ -1,18 +1,6 @@
-import { Observable, from, map, range, take, tap, throwError } from 'rxjs';
+import { from, map, range, take, tap, throwError } from 'rxjs';
 import { barrier, filterRecords, record, watermark, type StreamElement } from 'rxjs-sluice';
-
-/** A synchronous source of the given elements. */
-const stream = <T>(...elements: StreamElement<T>[]): Observable<StreamElement<T>> => from(elements);
-
-function collect<T>(source: Observable<T>): { values: T[]; error: unknown; completed: boolean } {
-  const out = { values: [] as T[], error: undefined as unknown, completed: false };
-  source.subscribe({
-    next: (v) => out.values.push(v),
-    error: (e: unknown) => (out.error = e),
-    complete: () => (out.completed = true),
-  });
-  return out;
-}
+import { collect, stream } from '../support/marbles';
 
 describe('filterRecords', () => {
   it('keeps only records whose value passes the predicate, with their timestamps', () => {

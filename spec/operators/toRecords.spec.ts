@@ -1,15 +1,6 @@
-import { Observable, from, of, range, take, tap, throwError } from 'rxjs';
+import { from, of, range, take, tap, throwError } from 'rxjs';
 import { record, toRecords, watermark } from 'rxjs-sluice';
-
-function collect<T>(source: Observable<T>): { values: T[]; error: unknown; completed: boolean } {
-  const out = { values: [] as T[], error: undefined as unknown, completed: false };
-  source.subscribe({
-    next: (v) => out.values.push(v),
-    error: (e: unknown) => (out.error = e),
-    complete: () => (out.completed = true),
-  });
-  return out;
-}
+import { collect } from '../support/marbles';
 
 describe('toRecords', () => {
   it('wraps plain values as records without a timestamp key', () => {

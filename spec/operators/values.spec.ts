@@ -1,18 +1,6 @@
-import { Observable, Subject, from, map, of, range, take, tap, throwError } from 'rxjs';
+import { Subject, map, of, range, take, tap, throwError } from 'rxjs';
 import { barrier, record, values, watermark, type StreamElement } from 'rxjs-sluice';
-
-/** A synchronous source of the given elements. */
-const stream = <T>(...elements: StreamElement<T>[]): Observable<StreamElement<T>> => from(elements);
-
-function collect<T>(source: Observable<T>): { values: T[]; error: unknown; completed: boolean } {
-  const out = { values: [] as T[], error: undefined as unknown, completed: false };
-  source.subscribe({
-    next: (v) => out.values.push(v),
-    error: (e: unknown) => (out.error = e),
-    complete: () => (out.completed = true),
-  });
-  return out;
-}
+import { collect, stream } from '../support/marbles';
 
 describe('values', () => {
   it('unwraps records to their values, in order', () => {

@@ -12,19 +12,16 @@ import {
   type ObservableInput, type SchedulerAction, type SchedulerLike,
 } from 'rxjs';
 import {
-  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, barrier, record, watermark,
+  asyncWaitMetrics, barrier, record, watermark,
   type AsyncCallContext, type AsyncWaitCounters, type AsyncWaitOptions, type CheckpointBarrier, type RetryDelay,
   type StreamElement, type Watermark,
 } from 'rxjs-sluice';
+import { operatorOf, type Mode } from './marbles';
 
 // ---- scenarios ---------------------------------------------------------------------------------------------
 
-export type Mode = 'ordered' | 'unordered';
+export { operatorOf, type Mode };
 export const MODES: readonly Mode[] = ['ordered', 'unordered'];
-
-export function operatorOf(mode: Mode): typeof asyncWaitOrdered {
-  return mode === 'ordered' ? asyncWaitOrdered : asyncWaitUnordered;
-}
 
 /** How one call of fn behaves. */
 export interface AttemptPlan {
@@ -283,27 +280,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const metrics = asyncWaitMetrics();
   let seq = 0;
 
-  // Segment of every record (markers before it): a record is releasable once it is done and, ordered, every
-  // earlier record is done, or, unordered, every record of an earlier segment is done.
-  const segmentOf: number[] = [];
-  {
-    let segment = 0;
-    for (const item of scenario.items) {
-      if (isPlan(item.el)) segmentOf[item.el.id] = segment;
-      else segment++;
-    }
-  }
-  const done = new Array<boolean>(records.length).fill(false);
-  const started = new Array<boolean>(records.length).fill(false);
+  const { done, started, releasable } = releaseModel(scenario, opts.mode);
   const firstCallAt: number[] = [];
-  const releasable = (i: number): boolean => {
-    if (!done[i]) return false;
-    for (let k = 0; k < records.length; k++) {
-      const blocks = opts.mode === 'ordered' ? k < i : segmentOf[k]! < segmentOf[i]!;
-      if (blocks && !done[k]) return false;
-    }
-    return true;
-  };
 
   const calls: CallLog[] = [];
   const firstCallOrder: number[] = [];
@@ -539,24 +517,7 @@ export async function runScenarioWithPromises(
 ): Promise<PromiseRunResult> {
   const records = recordsOf(scenario);
   const metrics = asyncWaitMetrics();
-  const segmentOf: number[] = [];
-  {
-    let segment = 0;
-    for (const item of scenario.items) {
-      if (isPlan(item.el)) segmentOf[item.el.id] = segment;
-      else segment++;
-    }
-  }
-  const done = new Array<boolean>(records.length).fill(false);
-  const started = new Array<boolean>(records.length).fill(false);
-  const releasable = (i: number): boolean => {
-    if (!done[i]) return false;
-    for (let k = 0; k < records.length; k++) {
-      const blocks = opts.mode === 'ordered' ? k < i : segmentOf[k]! < segmentOf[i]!;
-      if (blocks && !done[k]) return false;
-    }
-    return true;
-  };
+  const { done, started, releasable } = releaseModel(scenario, opts.mode);
   const calls: { id: number; attempt: number }[] = [];
   const firstCallOrder: number[] = [];
   let running = 0;
@@ -644,4 +605,30 @@ export async function runScenarioWithPromises(
     outputs, completed, error, calls, maxRunning, maxHeldModel, maxHeldGauge, firstCallOrder,
     finalMetrics: metrics.snapshot(),
   };
+}
+
+/**
+ * The reference model of when a record may leave the operator. Every record has a segment (the number of
+ * markers before it); a record is releasable once it is done and, ordered, every earlier record is done,
+ * or, unordered, every record of an earlier segment is done. The runners flip `done` / `started` as calls go.
+ */
+function releaseModel(scenario: Scenario, mode: Mode) {
+  const records = recordsOf(scenario);
+  const segmentOf: number[] = [];
+  let segment = 0;
+  for (const item of scenario.items) {
+    if (isPlan(item.el)) segmentOf[item.el.id] = segment;
+    else segment++;
+  }
+  const done = new Array<boolean>(records.length).fill(false);
+  const started = new Array<boolean>(records.length).fill(false);
+  const releasable = (i: number): boolean => {
+    if (!done[i]) return false;
+    for (let k = 0; k < records.length; k++) {
+      const blocks = mode === 'ordered' ? k < i : segmentOf[k]! < segmentOf[i]!;
+      if (blocks && !done[k]) return false;
+    }
+    return true;
+  };
+  return { done, started, releasable };
 }
