@@ -280,7 +280,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const metrics = asyncWaitMetrics();
   let seq = 0;
 
-  const { done, started, releasable } = releaseModel(scenario, opts.mode);
+  const { done, started, heldNow } = releaseModel(scenario, opts.mode);
   const firstCallAt: number[] = [];
 
   const calls: CallLog[] = [];
@@ -312,9 +312,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
       started[value] = true;
       firstCallAt[value] = sched.now();
       firstCallOrder.push(value);
-      let held = 0;
-      for (let i = 0; i < records.length; i++) if (started[i] && !releasable(i)) held++;
-      maxHeldModel = Math.max(maxHeldModel, held);
+      maxHeldModel = Math.max(maxHeldModel, heldNow());
     }
     running++;
     maxRunning = Math.max(maxRunning, running);
@@ -517,7 +515,7 @@ export async function runScenarioWithPromises(
 ): Promise<PromiseRunResult> {
   const records = recordsOf(scenario);
   const metrics = asyncWaitMetrics();
-  const { done, started, releasable } = releaseModel(scenario, opts.mode);
+  const { done, started, heldNow } = releaseModel(scenario, opts.mode);
   const calls: { id: number; attempt: number }[] = [];
   const firstCallOrder: number[] = [];
   let running = 0;
@@ -535,9 +533,7 @@ export async function runScenarioWithPromises(
     if (!started[value]) {
       started[value] = true;
       firstCallOrder.push(value);
-      let held = 0;
-      for (let i = 0; i < records.length; i++) if (started[i] && !releasable(i)) held++;
-      maxHeldModel = Math.max(maxHeldModel, held);
+      maxHeldModel = Math.max(maxHeldModel, heldNow());
     }
     running++;
     maxRunning = Math.max(maxRunning, running);
@@ -630,5 +626,11 @@ function releaseModel(scenario: Scenario, mode: Mode) {
     }
     return true;
   };
-  return { done, started, releasable };
+  /** Records held by the operator in the model: started and not yet releasable. */
+  const heldNow = (): number => {
+    let held = 0;
+    for (let i = 0; i < records.length; i++) if (started[i] && !releasable(i)) held++;
+    return held;
+  };
+  return { done, started, releasable, heldNow };
 }
