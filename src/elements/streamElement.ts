@@ -86,11 +86,19 @@ export type StreamElement<T> = StreamRecord<T> | Watermark | CheckpointBarrier;
  * ```
  */
 export function record<T>(value: T, timestamp?: number): StreamRecord<T> {
-  if (timestamp === undefined) return { kind: 'record', value };
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+  if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp))) {
     throw new TypeError(`record: timestamp must be a finite number, got ${String(timestamp)}`);
   }
-  return { kind: 'record', value, timestamp };
+  return recordOf(value, timestamp);
+}
+
+/**
+ * Builds a record without validation, for operators whose timestamp is already known to be valid.
+ * Without a timestamp the key is absent (not `undefined`), so records compare and serialise cleanly.
+ * Internal: not exported from the package entry.
+ */
+export function recordOf<T>(value: T, timestamp: number | undefined): StreamRecord<T> {
+  return timestamp === undefined ? { kind: 'record', value } : { kind: 'record', value, timestamp };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { type StreamElement, type StreamRecord } from '../elements/streamElement.js';
+import { recordOf, type StreamElement } from '../elements/streamElement.js';
 
 /**
  * Maps the value of every record, keeping its timestamp. Watermarks, barriers and any other element kind
@@ -22,8 +22,6 @@ export function mapRecords<T, R>(
   if (typeof project !== 'function') throw new TypeError(`mapRecords: project must be a function, got ${typeof project}`);
   return map((element) => {
     if (element.kind !== 'record') return element;
-    const { timestamp } = element;
-    const value = project(element.value, timestamp);
-    return (timestamp === undefined ? { kind: 'record', value } : { kind: 'record', value, timestamp }) as StreamRecord<R>;
+    return recordOf(project(element.value, element.timestamp), element.timestamp);
   });
 }

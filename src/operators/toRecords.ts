@@ -1,5 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { type StreamRecord } from '../elements/streamElement.js';
+import { recordOf, type StreamRecord } from '../elements/streamElement.js';
 import { describe } from '../internal/describe.js';
 
 /**
@@ -18,7 +18,7 @@ import { describe } from '../internal/describe.js';
  * ```
  */
 export function toRecords<T>(timestampOf?: (value: T, index: number) => number): OperatorFunction<T, StreamRecord<T>> {
-  if (timestampOf === undefined) return map((value) => ({ kind: 'record', value }));
+  if (timestampOf === undefined) return map((value) => recordOf(value, undefined));
   if (typeof timestampOf !== 'function') {
     throw new TypeError(`toRecords: timestampOf must be a function, got ${typeof timestampOf}`);
   }
@@ -28,6 +28,6 @@ export function toRecords<T>(timestampOf?: (value: T, index: number) => number):
     if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
       throw new TypeError(`toRecords: timestampOf must return a finite number, got ${describe(timestamp)} for value ${describe(value)}`);
     }
-    return { kind: 'record', value, timestamp } as StreamRecord<T>;
+    return recordOf(value, timestamp);
   });
 }

@@ -1,6 +1,6 @@
 import Denque from 'denque';
-import { from, isObservable, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { type StreamElement, type StreamRecord } from '../../elements/streamElement.js';
+import { from, isObservable, type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
+import { recordOf, type StreamElement, type StreamRecord } from '../../elements/streamElement.js';
 import { AsyncCallError } from '../../errors/AsyncCallError.js';
 import { AsyncTimeoutError } from '../../errors/AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
@@ -40,8 +40,6 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private draining = false;
   /** Set by a re-entrant drain(): the running loop makes one more pass. */
   private redrain = false;
-  /** The subscription to the source; null until start(), closed on teardown. */
-  private intake: Subscription | null = null;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
   private readonly metrics: MutableAsyncWaitMetrics;
   /** Copies of options read on the hot path. */
@@ -64,10 +62,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       : new TimeoutQueue<I, O>(options.scheduler, (held) => this.expire(held), () => this.closed);
   }
 
-  /** Subscribes to the source. The teardown is registered first, so a synchronous unsubscribe stops it. */
+  /**
+   * Subscribes to the source. The teardown is registered first, so a synchronous unsubscribe stops it;
+   * subscribeSource attaches the source subscription to the subscriber, so teardown closes it too.
+   */
   start(source: Observable<StreamElement<I>>): void {
     this.subscriber.add(() => this.teardown());
-    this.intake = subscribeSource(source, this.subscriber, {
+    subscribeSource(source, this.subscriber, {
       next: (element) => this.onInput(element),
       error: (err) => this.fail(err),
       complete: () => this.onSourceComplete(),
@@ -166,26 +167,10 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       this.callCompleted(held, result.slice() as O[], source);
       return;
     }
-    let observable: Observable<O>;
+    let observable: Observable<O> | null = null;
     if (isObservable(result)) {
       observable = result as Observable<O>;
-    } else if (isPromiseLike(result)) {
-      // Faster than from(promise): no inner Observable, one guard object that a timeout can close.
-      const call = new CallObserver<O, HeldRecord<I, O>>(this, held, source);
-      held.call = call;
-      try {
-        result.then(
-          (value) => {
-            call.next(value as O);
-            call.complete();
-          },
-          (err: unknown) => call.error(err),
-        );
-      } catch (err) {
-        call.error(err); // a thenable whose then() throws is a failed call, not a crash of the source
-      }
-      return;
-    } else {
+    } else if (!isPromiseLike(result)) {
       try {
         observable = from(result as never);
       } catch {
@@ -195,7 +180,22 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     }
     const call = new CallObserver<O, HeldRecord<I, O>>(this, held, source);
     held.call = call;
-    observable.subscribe(call);
+    if (observable !== null) {
+      observable.subscribe(call);
+      return;
+    }
+    // A Promise: faster than from(promise), with no inner Observable; the guard lets a timeout ignore it.
+    try {
+      (result as PromiseLike<O>).then(
+        (value) => {
+          call.next(value);
+          call.complete();
+        },
+        (err: unknown) => call.error(err),
+      );
+    } catch (err) {
+      call.error(err); // a thenable whose then() throws is a failed call, not a crash of the source
+    }
   }
 
   /** A function returned something that is not an ObservableInput: a bug, so neither retried nor handed to onError. */
@@ -361,11 +361,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     for (let i = 0; i < results.length; i++) {
       if (this.closed) return;
       metrics.emitted++;
-      subscriber.next(
-        (timestamp === undefined
-          ? { kind: 'record', value: results[i] }
-          : { kind: 'record', value: results[i], timestamp }) as StreamRecord<O>,
-      );
+      subscriber.next(recordOf(results[i], timestamp));
     }
     this.admitPending();
   }
@@ -390,8 +386,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** Runs once, on complete, error or unsubscribe: nothing keeps running afterwards. */
   private teardown(): void {
-    this.closed = true;
-    if (this.intake !== null) this.intake.unsubscribe();
+    this.closed = true; // from here on, anything the source still delivers is ignored
     const metrics = this.metrics;
     this.queue.forEach((node: QueueNode<I, O>) => {
       if (node.isMarker) return;
