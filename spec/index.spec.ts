@@ -9,6 +9,7 @@ import {
 const EXPECTED_RUNTIME_EXPORTS = [
   'AsyncCallError',
   'AsyncTimeoutError',
+  'KeyedProcessError',
   'asyncWaitMetrics',
   'asyncWaitOrdered',
   'asyncWaitUnordered',
@@ -16,12 +17,20 @@ const EXPECTED_RUNTIME_EXPORTS = [
   'filterRecords',
   'isBarrier',
   'isRecord',
+  'isSideOutput',
   'isWatermark',
+  'keyedTimers',
+  'keyedTimersMetrics',
+  'mainOutput',
   'mapRecords',
+  'outputTag',
   'record',
+  'selectTag',
+  'sideOutput',
   'toRecords',
   'values',
   'watermark',
+  'withWatermarks',
 ];
 
 describe('public entry point', () => {

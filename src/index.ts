@@ -5,9 +5,10 @@
  * @packageDocumentation
  */
 export {
-  record, watermark, barrier, isRecord, isWatermark, isBarrier,
-  type StreamElement, type StreamRecord, type Watermark, type CheckpointBarrier,
+  record, watermark, barrier, isRecord, isWatermark, isBarrier, isSideOutput,
+  type StreamElement, type StreamRecord, type Watermark, type CheckpointBarrier, type SideOutputRecord,
 } from './elements/streamElement.js';
+export { outputTag, sideOutput, type OutputTag } from './elements/outputTag.js';
 export { mapRecords } from './operators/mapRecords.js';
 export { filterRecords } from './operators/filterRecords.js';
 export { toRecords } from './operators/toRecords.js';
@@ -18,5 +19,14 @@ export type {
   AsyncWaitOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
 } from './internal/asyncWait/options.js';
 export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './metrics/asyncWaitMetrics.js';
+export { keyedTimers } from './operators/keyedTimers.js';
+export type {
+  KeyedProcessFunction, KeyedContext, OnTimerContext, ValueState, TimerService, TimeDomain, KeyedTimersOptions,
+} from './internal/keyedTimers/options.js';
+export { keyedTimersMetrics, type KeyedTimersMetrics, type KeyedTimersCounters } from './metrics/keyedTimersMetrics.js';
+export { selectTag } from './operators/selectTag.js';
+export { mainOutput } from './operators/mainOutput.js';
+export { withWatermarks, type WithWatermarksOptions } from './operators/withWatermarks.js';
+export { KeyedProcessError, type KeyedCallback, type FiredTimer } from './errors/KeyedProcessError.js';
 export { AsyncTimeoutError } from './errors/AsyncTimeoutError.js';
 export { AsyncCallError } from './errors/AsyncCallError.js';

@@ -52,7 +52,32 @@ export interface CheckpointBarrier {
 }
 
 /**
- * What flows through every sluice operator: records, watermarks and checkpoint barriers. Switch on `kind`.
+ * A record on a side output: what `ctx.output(tag, value)` in {@link keyedTimers} emits (Flink's
+ * `ctx.output(OutputTag, value)`). It travels in line with the main records, and `selectTag(tag)` turns the
+ * ones of one tag back into ordinary records; `mainOutput()` drops them all. `tag` is the tag's name.
+ *
+ * ## Example
+ * ```ts
+ * import { outputTag, sideOutput, type SideOutputRecord } from 'rxjs-sluice';
+ * const late = outputTag<number>('late');
+ * const tooLate: SideOutputRecord<number> = sideOutput(late, 42, 1_000);
+ * // { kind: 'sideOutput', tag: 'late', value: 42, timestamp: 1000 }
+ * ```
+ */
+export interface SideOutputRecord<T = unknown> {
+  /** Discriminant: always `'sideOutput'`. */
+  readonly kind: 'sideOutput';
+  /** The name of the output tag it was emitted on. */
+  readonly tag: string;
+  /** The payload. */
+  readonly value: T;
+  /** Event time in milliseconds, by the same rule as main output records. */
+  readonly timestamp?: number;
+}
+
+/**
+ * What flows through every sluice operator: records, watermarks and checkpoint barriers, plus side-output
+ * records where a {@link keyedTimers} function uses `ctx.output`. Switch on `kind`.
  *
  * ## Example
  * ```ts
@@ -65,11 +90,12 @@ export interface CheckpointBarrier {
  *     case 'record': return console.log('value', el.value, 'at', el.timestamp);
  *     case 'watermark': return console.log('event time reached', el.timestamp);
  *     case 'barrier': return console.log('checkpoint', el.checkpointId);
+ *     case 'sideOutput': return console.log('side output', el.tag, el.value);
  *   }
  * });
  * ```
  */
-export type StreamElement<T> = StreamRecord<T> | Watermark | CheckpointBarrier;
+export type StreamElement<T> = StreamRecord<T> | Watermark | CheckpointBarrier | SideOutputRecord;
 
 /**
  * Creates a record.
@@ -177,4 +203,18 @@ export function isWatermark(element: StreamElement<unknown>): element is Waterma
  */
 export function isBarrier(element: StreamElement<unknown>): element is CheckpointBarrier {
   return element.kind === 'barrier';
+}
+
+/**
+ * Tells whether an element is a side-output record.
+ *
+ * ## Example
+ * ```ts
+ * import { isSideOutput, outputTag, record, sideOutput } from 'rxjs-sluice';
+ * isSideOutput(sideOutput(outputTag<number>('late'), 1)); // true
+ * isSideOutput(record(1)); // false
+ * ```
+ */
+export function isSideOutput(element: StreamElement<unknown>): element is SideOutputRecord {
+  return element.kind === 'sideOutput';
 }

@@ -1,0 +1,315 @@
+import Denque from 'denque';
+import { type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
+import { sideOutputOf } from '../../elements/outputTag.js';
+import { recordOf, type StreamElement, type StreamRecord, type Watermark } from '../../elements/streamElement.js';
+import { KeyedProcessError } from '../../errors/KeyedProcessError.js';
+import { MutableKeyedTimersMetrics } from '../../metrics/keyedTimersMetrics.js';
+import { describe } from '../describe.js';
+import { subscribeSource } from '../forwardingObserver.js';
+import { CallbackContext, type ContextHost } from './callbackContext.js';
+import { type KeyedProcessFunction, type OnTimerContext, type ResolvedKeyedTimersOptions, type TimeDomain } from './options.js';
+import { ProcessingClock } from './processingClock.js';
+import { TimerQueue, type TimerKey, type TimerNode } from './timerQueue.js';
+
+const OPERATOR = 'keyedTimers';
+/** Mail: the physical processing-time timer went off. */
+const PROCESSING_WAKE = Symbol('processing wake');
+/** Mail: the source completed. */
+const SOURCE_COMPLETE = Symbol('source complete');
+type Mail<I> = StreamElement<I> | typeof PROCESSING_WAKE | typeof SOURCE_COMPLETE;
+
+/**
+ * One subscription of keyedTimers: Flink's KeyedProcessOperator with its InternalTimerService.
+ *
+ * Concurrency model: Flink's mailbox. Inputs, processing-time wake-ups and completion are handled one at a
+ * time by a single non-reentrant loop, so `processElement` and `onTimer` never interleave even when the
+ * downstream pushes new input, or a synchronous scheduler fires, from inside a callback: such mail waits in
+ * the mailbox until the current one is done. Every loop re-checks `closed` after each callback, because any
+ * emission may unsubscribe us.
+ */
+export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<K, O, S> {
+  /** True once the output has completed, errored or been unsubscribed; nothing runs after that. */
+  private closed = false;
+  /** True while the mail loop runs; mail posted meanwhile is queued. */
+  private busy = false;
+  /** Mail that arrived while busy, in arrival order; cleared on teardown. */
+  private readonly mailbox = new Denque<Mail<I>>();
+  /** Per-key value state; cleared on teardown. */
+  private readonly states = new Map<K, S>();
+  /** Event-time timers; cleared when fired or dropped at completion, and on teardown. */
+  private readonly eventTimers = new TimerQueue<K>();
+  /** Processing-time timers; cleared likewise. */
+  private readonly processingTimers = new TimerQueue<K>();
+  /** The one physical timer for the earliest processing-time timer; disarmed on teardown. */
+  private readonly clock: ProcessingClock;
+  /** The last watermark that advanced event time; Infinity once the source has completed. */
+  private currentWatermark = -Infinity;
+  /** True once the source has completed; completion then waits only for the processing-time policy. */
+  private sourceDone = false;
+  /** Under `processingTimersOnComplete: 'fire'`, the latest processing-time timer pending at completion. */
+  private fireHorizon = -Infinity;
+  /** The context handed to every callback (re-pointed per call). */
+  private readonly ctx: CallbackContext<K, O, S>;
+  /** The user's metrics object, or a private one; its gauges are given back on teardown. */
+  private readonly metrics: MutableKeyedTimersMetrics;
+  private readonly scheduler: SchedulerLike;
+
+  constructor(
+    private readonly subscriber: Subscriber<StreamElement<O>>,
+    private readonly fn: KeyedProcessFunction<I, O, K, S>,
+    private readonly options: ResolvedKeyedTimersOptions,
+  ) {
+    this.metrics = options.metrics ?? new MutableKeyedTimersMetrics();
+    this.scheduler = options.scheduler;
+    this.clock = new ProcessingClock(options.scheduler, () => this.post(PROCESSING_WAKE));
+    this.ctx = new CallbackContext<K, O, S>(this);
+  }
+
+  /** Subscribes to the source; the teardown is registered first, so a synchronous unsubscribe runs it. */
+  start(source: Observable<StreamElement<I>>): void {
+    this.subscriber.add(() => this.teardown());
+    subscribeSource(source, this.subscriber, {
+      next: (element) => this.post(element),
+      error: (err) => this.fail(err),
+      complete: () => this.post(SOURCE_COMPLETE),
+    });
+  }
+
+  // ---- the mailbox -------------------------------------------------------------------------------------------
+
+  private post(mail: Mail<I>): void {
+    if (this.closed) return;
+    if (this.busy) {
+      this.mailbox.push(mail);
+      return;
+    }
+    this.busy = true;
+    try {
+      for (;;) {
+        this.handle(mail);
+        if (this.closed) return;
+        if (this.mailbox.length === 0) {
+          this.afterMail(); // may itself post (a synchronous scheduler), which lands in the mailbox
+          if (this.closed || this.mailbox.length === 0) return;
+        }
+        mail = this.mailbox.shift()!; // denque: O(1)
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private handle(mail: Mail<I>): void {
+    if (mail === PROCESSING_WAKE) {
+      this.fireProcessingTimers(this.scheduler.now());
+    } else if (mail === SOURCE_COMPLETE) {
+      this.sourceDone = true;
+      this.currentWatermark = Infinity;
+      if (this.options.processingTimersOnComplete === 'fire') this.fireHorizon = this.processingTimers.maxTimestamp();
+    } else if (mail === null || typeof mail !== 'object') {
+      this.fail(new TypeError(`${OPERATOR}: expected a StreamElement (record, watermark or barrier), got ${describe(mail)}; wrap plain values with toRecords()`));
+    } else if (mail.kind === 'record') {
+      this.onRecord(mail);
+    } else if (mail.kind === 'watermark') {
+      this.onWatermark(mail);
+    } else {
+      this.subscriber.next(mail); // barriers and side outputs from upstream keep their place
+    }
+  }
+
+  /** After the mailbox empties: completion work, then the physical timer for the current earliest timer. */
+  private afterMail(): void {
+    if (this.sourceDone) {
+      this.settleCompletion();
+      if (this.closed) return;
+    }
+    const head = this.processingTimers.peek();
+    if (head === undefined) this.clock.disarm();
+    else this.clock.armFor(head.timestamp);
+  }
+
+  // ---- records and watermarks --------------------------------------------------------------------------------
+
+  private onRecord(input: StreamRecord<I>): void {
+    const value = input.value;
+    let key: K;
+    try {
+      key = this.fn.key(value);
+    } catch (err) {
+      this.fail(new KeyedProcessError(OPERATOR, 'key', value, undefined, err));
+      return;
+    }
+    if (typeof key !== 'string' && (typeof key !== 'number' || Number.isNaN(key))) {
+      const cause = new TypeError(`${OPERATOR}: fn.key must return a string or a number (not NaN), got ${describe(key)}`);
+      this.fail(new KeyedProcessError(OPERATOR, 'key', value, undefined, cause));
+      return;
+    }
+    const timestamp = input.timestamp;
+    this.metrics.records++;
+    if (timestamp !== undefined && timestamp <= this.currentWatermark) this.metrics.lateRecords++;
+    const ctx = this.ctx;
+    ctx.enter(key, timestamp, undefined, timestamp);
+    try {
+      this.fn.processElement(value, ctx);
+    } catch (err) {
+      this.fail(new KeyedProcessError(OPERATOR, 'processElement', value, key, err));
+    } finally {
+      ctx.exit();
+    }
+  }
+
+  /** Flink's order: advance, fire every due event-time timer (including ones registered meanwhile), then forward. */
+  private onWatermark(mark: Watermark): void {
+    if (!(mark.timestamp > this.currentWatermark)) {
+      this.metrics.watermarksIgnored++;
+      return;
+    }
+    this.currentWatermark = mark.timestamp;
+    this.fireEventTimers(mark.timestamp);
+    if (this.closed) return;
+    this.metrics.watermarksForwarded++;
+    this.subscriber.next(mark);
+  }
+
+  // ---- timers ------------------------------------------------------------------------------------------------
+
+  private fireEventTimers(upTo: number): void {
+    const timers = this.eventTimers;
+    for (let head = timers.peek(); !this.closed && head !== undefined && head.timestamp <= upTo; head = timers.peek()) {
+      timers.poll();
+      this.metrics.eventTimers--;
+      this.metrics.eventTimersFired++;
+      this.invokeOnTimer(head, 'event', head.timestamp);
+    }
+  }
+
+  private fireProcessingTimers(upTo: number): void {
+    const timers = this.processingTimers;
+    for (let head = timers.peek(); !this.closed && head !== undefined && head.timestamp <= upTo; head = timers.peek()) {
+      timers.poll();
+      this.metrics.processingTimers--;
+      this.metrics.processingTimersFired++;
+      this.invokeOnTimer(head, 'processing', undefined);
+    }
+  }
+
+  private invokeOnTimer(timer: TimerNode<K>, timeDomain: TimeDomain, outputTimestamp: number | undefined): void {
+    if (this.fn.onTimer === undefined) return;
+    const ctx = this.ctx;
+    ctx.enter(timer.key, timer.timestamp, timeDomain, outputTimestamp);
+    try {
+      this.fn.onTimer(timer.timestamp, ctx as OnTimerContext<K, O, S>);
+    } catch (err) {
+      const fired = { key: timer.key, timestamp: timer.timestamp, timeDomain };
+      this.fail(new KeyedProcessError<I, K>(OPERATOR, 'onTimer', fired, timer.key, err));
+    } finally {
+      ctx.exit();
+    }
+  }
+
+  // ---- completion --------------------------------------------------------------------------------------------
+
+  /**
+   * Runs after every mail once the source has completed: applies both completion policies to whatever timers
+   * exist now (timers registered by the callbacks this fires are included), then completes unless
+   * processing-time timers are still awaited ('wait').
+   */
+  private settleCompletion(): void {
+    const { eventTimersOnComplete, processingTimersOnComplete } = this.options;
+    for (;;) {
+      if (eventTimersOnComplete === 'fire') this.fireEventTimers(Infinity);
+      else this.metrics.eventTimersDropped += this.drop(this.eventTimers, 'eventTimers');
+      if (this.closed) return;
+      const head = this.processingTimers.peek();
+      if (processingTimersOnComplete !== 'fire' || head === undefined || head.timestamp > this.fireHorizon) break;
+      this.fireProcessingTimers(this.fireHorizon);
+      if (this.closed) return;
+    }
+    if (processingTimersOnComplete !== 'wait') {
+      this.metrics.processingTimersDropped += this.drop(this.processingTimers, 'processingTimers');
+    }
+    if (this.processingTimers.size === 0 && this.eventTimers.size === 0) this.subscriber.complete();
+  }
+
+  /** Drops every timer of a queue and returns how many there were. */
+  private drop(timers: TimerQueue<K>, gauge: 'eventTimers' | 'processingTimers'): number {
+    const count = timers.size;
+    timers.clear();
+    this.metrics[gauge] -= count;
+    return count;
+  }
+
+  // ---- ContextHost: what ctx does ------------------------------------------------------------------------------
+
+  emit(value: O, timestamp: number | undefined): void {
+    if (this.closed) return;
+    this.metrics.emitted++;
+    this.subscriber.next(recordOf(value, timestamp));
+  }
+
+  output(tag: string, value: unknown, timestamp: number | undefined): void {
+    if (this.closed) return;
+    this.metrics.sideOutputs++;
+    this.subscriber.next(sideOutputOf(tag, value, timestamp));
+  }
+
+  stateValue(key: K): S | undefined {
+    return this.states.get(key);
+  }
+
+  stateUpdate(key: K, value: S): void {
+    const states = this.states;
+    const before = states.size;
+    states.set(key, value);
+    if (states.size !== before) this.metrics.keysWithState++;
+  }
+
+  stateClear(key: K): void {
+    if (this.states.delete(key)) this.metrics.keysWithState--;
+  }
+
+  registerTimer(domain: TimeDomain, key: K, time: number): void {
+    if (domain === 'event') {
+      if (this.eventTimers.add(key, time)) this.metrics.eventTimers++;
+    } else if (this.processingTimers.add(key, time)) {
+      this.metrics.processingTimers++;
+    }
+  }
+
+  deleteTimer(domain: TimeDomain, key: K, time: number): void {
+    if (domain === 'event') {
+      if (this.eventTimers.remove(key, time)) this.metrics.eventTimers--;
+    } else if (this.processingTimers.remove(key, time)) {
+      this.metrics.processingTimers--;
+    }
+  }
+
+  processingTime(): number {
+    return this.scheduler.now();
+  }
+
+  watermark(): number {
+    return this.currentWatermark;
+  }
+
+  // ---- the end -----------------------------------------------------------------------------------------------
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.subscriber.error(err);
+  }
+
+  /** Runs once, on completion, error or unsubscribe: cancels the physical timer and releases every structure. */
+  private teardown(): void {
+    this.closed = true;
+    this.clock.disarm();
+    const metrics = this.metrics;
+    metrics.eventTimers -= this.eventTimers.size;
+    metrics.processingTimers -= this.processingTimers.size;
+    metrics.keysWithState -= this.states.size;
+    this.eventTimers.clear();
+    this.processingTimers.clear();
+    this.states.clear();
+    this.mailbox.clear();
+  }
+}
