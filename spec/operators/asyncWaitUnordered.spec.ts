@@ -1,6 +1,7 @@
 import { Subject, throwError, type Observable } from 'rxjs';
 import {
-  AsyncTimeoutError, asyncWaitMetrics, asyncWaitUnordered, barrier, record, watermark, type AsyncWaitCounters,
+  AsyncTimeoutError, asyncWaitMetrics, asyncWaitUnordered, barrier, outputTag, record, sideOutput, watermark,
+  type AsyncWaitCounters,
 } from 'rxjs-sluice';
 import { captureError, delayedTimesTen, newScheduler, timeoutErrorLike, type Call, type El } from '../support/marbles';
 
@@ -62,6 +63,19 @@ describe('asyncWaitUnordered', () => {
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 20, 2: 5, 3: 1 })));
         // Assert
         expectObservable(out).toBe('20ms (ABbXc|)', { A: record(10), B: barrier(3), b: record(20), X: custom, c: record(30) });
+      });
+    });
+
+    it('keeps side-output records from an upstream keyedTimers in place, as boundaries', () => {
+      const scheduler = newScheduler();
+      const late = outputTag<number>('late');
+      scheduler.run(({ cold, expectObservable }) => {
+        // Arrange: a 20 ms | S (side output) | b 1 ms: b is done first but may not cross S.
+        const source = cold<El>('(aSb|)', { a: record(1), S: sideOutput(late, 7, 1), b: record(2) });
+        // Act
+        const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 20, 2: 1 })));
+        // Assert
+        expectObservable(out).toBe('20ms (ASB|)', { A: record(10), S: sideOutput(late, 7, 1), B: record(20) });
       });
     });
 
