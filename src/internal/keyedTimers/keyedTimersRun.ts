@@ -257,7 +257,11 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     return this.states.get(key);
   }
 
+  // After teardown (a downstream that unsubscribed inside emit, say) the callback may still be running: its
+  // writes must not touch the released structures or the shared gauges.
+
   stateUpdate(key: K, value: S): void {
+    if (this.closed) return;
     const states = this.states;
     const before = states.size;
     states.set(key, value);
@@ -265,10 +269,12 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   }
 
   stateClear(key: K): void {
+    if (this.closed) return;
     if (this.states.delete(key)) this.metrics.keysWithState--;
   }
 
   registerTimer(domain: TimeDomain, key: K, time: number): void {
+    if (this.closed) return;
     if (domain === 'event') {
       if (this.eventTimers.add(key, time)) this.metrics.eventTimers++;
     } else if (this.processingTimers.add(key, time)) {
@@ -277,6 +283,7 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   }
 
   deleteTimer(domain: TimeDomain, key: K, time: number): void {
+    if (this.closed) return;
     if (domain === 'event') {
       if (this.eventTimers.remove(key, time)) this.metrics.eventTimers--;
     } else if (this.processingTimers.remove(key, time)) {
