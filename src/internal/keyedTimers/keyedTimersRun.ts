@@ -17,6 +17,11 @@ const PROCESSING_WAKE = Symbol('processing wake');
 /** Mail: the source completed. */
 const SOURCE_COMPLETE = Symbol('source complete');
 type Mail<I> = StreamElement<I> | typeof PROCESSING_WAKE | typeof SOURCE_COMPLETE;
+/** The metrics each time domain's timers count in. */
+const METRICS_OF = {
+  event: { gauge: 'eventTimers', fired: 'eventTimersFired', dropped: 'eventTimersDropped' },
+  processing: { gauge: 'processingTimers', fired: 'processingTimersFired', dropped: 'processingTimersDropped' },
+} as const;
 
 /**
  * One subscription of keyedTimers: Flink's KeyedProcessOperator with its InternalTimerService.
@@ -174,23 +179,28 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   // ---- timers ------------------------------------------------------------------------------------------------
 
   private fireEventTimers(upTo: number): void {
-    const timers = this.eventTimers;
-    for (let head = timers.peek(); !this.closed && head !== undefined && head.timestamp <= upTo; head = timers.peek()) {
-      timers.poll();
-      this.metrics.eventTimers--;
-      this.metrics.eventTimersFired++;
-      this.invokeOnTimer(head, 'event', head.timestamp);
-    }
+    this.fireTimers('event', upTo);
   }
 
   private fireProcessingTimers(upTo: number): void {
-    const timers = this.processingTimers;
+    this.fireTimers('processing', upTo);
+  }
+
+  /** Fires, in (timestamp, registration) order, every timer of a domain at or below `upTo`, including ones the callbacks register meanwhile. */
+  private fireTimers(timeDomain: TimeDomain, upTo: number): void {
+    const timers = this.queueOf(timeDomain);
+    const { gauge, fired } = METRICS_OF[timeDomain];
     for (let head = timers.peek(); !this.closed && head !== undefined && head.timestamp <= upTo; head = timers.peek()) {
       timers.poll();
-      this.metrics.processingTimers--;
-      this.metrics.processingTimersFired++;
-      this.invokeOnTimer(head, 'processing', undefined);
+      this.metrics[gauge]--;
+      this.metrics[fired]++;
+      // Flink's rule: event-time timers stamp their output with the timer's time, processing-time ones with none.
+      this.invokeOnTimer(head, timeDomain, timeDomain === 'event' ? head.timestamp : undefined);
     }
+  }
+
+  private queueOf(timeDomain: TimeDomain): TimerQueue<K> {
+    return timeDomain === 'event' ? this.eventTimers : this.processingTimers;
   }
 
   private invokeOnTimer(timer: TimerNode<K>, timeDomain: TimeDomain, outputTimestamp: number | undefined): void {
@@ -218,25 +228,24 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     const { eventTimersOnComplete, processingTimersOnComplete } = this.options;
     for (;;) {
       if (eventTimersOnComplete === 'fire') this.fireEventTimers(Infinity);
-      else this.metrics.eventTimersDropped += this.drop(this.eventTimers, 'eventTimers');
+      else this.drop('event');
       if (this.closed) return;
       const head = this.processingTimers.peek();
       if (processingTimersOnComplete !== 'fire' || head === undefined || head.timestamp > this.fireHorizon) break;
       this.fireProcessingTimers(this.fireHorizon);
       if (this.closed) return;
     }
-    if (processingTimersOnComplete !== 'wait') {
-      this.metrics.processingTimersDropped += this.drop(this.processingTimers, 'processingTimers');
-    }
+    if (processingTimersOnComplete !== 'wait') this.drop('processing');
     if (this.processingTimers.size === 0 && this.eventTimers.size === 0) this.subscriber.complete();
   }
 
-  /** Drops every timer of a queue and returns how many there were. */
-  private drop(timers: TimerQueue<K>, gauge: 'eventTimers' | 'processingTimers'): number {
-    const count = timers.size;
+  /** Drops every timer of a domain, counting them as dropped. */
+  private drop(timeDomain: TimeDomain): void {
+    const timers = this.queueOf(timeDomain);
+    const { gauge, dropped } = METRICS_OF[timeDomain];
+    this.metrics[dropped] += timers.size;
+    this.metrics[gauge] -= timers.size;
     timers.clear();
-    this.metrics[gauge] -= count;
-    return count;
   }
 
   // ---- ContextHost: what ctx does ------------------------------------------------------------------------------
@@ -275,20 +284,12 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
 
   registerTimer(domain: TimeDomain, key: K, time: number): void {
     if (this.closed) return;
-    if (domain === 'event') {
-      if (this.eventTimers.add(key, time)) this.metrics.eventTimers++;
-    } else if (this.processingTimers.add(key, time)) {
-      this.metrics.processingTimers++;
-    }
+    if (this.queueOf(domain).add(key, time)) this.metrics[METRICS_OF[domain].gauge]++;
   }
 
   deleteTimer(domain: TimeDomain, key: K, time: number): void {
     if (this.closed) return;
-    if (domain === 'event') {
-      if (this.eventTimers.remove(key, time)) this.metrics.eventTimers--;
-    } else if (this.processingTimers.remove(key, time)) {
-      this.metrics.processingTimers--;
-    }
+    if (this.queueOf(domain).remove(key, time)) this.metrics[METRICS_OF[domain].gauge]--;
   }
 
   processingTime(): number {
