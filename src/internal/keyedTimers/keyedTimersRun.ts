@@ -57,6 +57,7 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   private readonly ctx: CallbackContext<K, O, S>;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
   private readonly metrics: MutableKeyedTimersMetrics;
+  /** The processing-time clock (options.scheduler), read on every wake-up. */
   private readonly scheduler: SchedulerLike;
 
   constructor(
