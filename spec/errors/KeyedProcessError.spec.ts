@@ -61,6 +61,8 @@ describe('KeyedProcessError', () => {
       ['a string key', 'processElement', 'user-1', new Error('boom'), 'keyedTimers: processElement threw for key "user-1": boom'],
       ['a number key', 'onTimer', 42, new Error('late'), 'keyedTimers: onTimer threw for key 42: late'],
       ['the string \'1\'', 'onTimer', '1', new Error('x'), 'keyedTimers: onTimer threw for key "1": x'],
+      ['the key Infinity', 'processElement', Infinity, new Error('x'), 'keyedTimers: processElement threw for key Infinity: x'],
+      ['the key -0', 'processElement', -0, new Error('x'), 'keyedTimers: processElement threw for key 0: x'],
       ['no key (key failed)', 'key', undefined, new TypeError('bad key'), 'keyedTimers: key threw: bad key'],
       ['a non-Error cause', 'processElement', 'a', 'plain reason', 'keyedTimers: processElement threw for key "a": plain reason'],
       ['an undefined cause', 'processElement', 'a', undefined, 'keyedTimers: processElement threw for key "a": undefined'],

@@ -268,8 +268,8 @@ describe('keyedTimers metrics observed through a real run', () => {
     expect(metrics.snapshot()).toEqual({ ...ZERO_COUNTERS, records: 3, eventTimersDropped: 2, processingTimersDropped: 2 });
   });
 
-  it('counts the timers fired at completion, and the processing timers dropped beyond the \'fire\' horizon', () => {
-    // Arrange: processing 10 and 20 pending at completion; the one at 10 registers 30 (beyond the horizon 20).
+  it('counts the timers fired at completion, and the processing timers registered during \'fire\' as dropped', () => {
+    // Arrange: processing 10 and 20 pending at completion; the one at 10 registers 30 while they fire.
     const metrics = keyedTimersMetrics();
     const fn: KeyedProcessFunction<Ev, string, string | number, number> = {
       ...scripted,

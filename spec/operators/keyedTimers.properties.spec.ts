@@ -44,7 +44,7 @@ const actionArb = fc.oneof(
 );
 const eventTimeArb = fc.oneof(
   { weight: 12, arbitrary: fc.integer({ min: 0, max: EVENT_MAX }) },
-  { weight: 1, arbitrary: fc.constant(Infinity) },
+  { weight: 1, arbitrary: fc.constant(Number.MAX_SAFE_INTEGER) },
 );
 const eventOpArb: fc.Arbitrary<TimerOp> = fc.oneof(
   fc.record({ domain: fc.constant<TimeDomain>('event'), action: actionArb, time: eventTimeArb }),

@@ -686,17 +686,16 @@ describe('keyedTimers', () => {
       });
     });
 
-    it('fires an event timer at Infinity only at completion, stamped Infinity', () => {
-      const outputs: StreamElement<string>[] = [];
+    it('fires an event timer at Number.MAX_SAFE_INTEGER ("at end of input") only at completion, stamped with that time', () => {
+      const END = Number.MAX_SAFE_INTEGER;
       newScheduler().run(({ cold, expectObservable }) => {
-        // Arrange: the largest finite watermark comes at 1; the source completes at 6.
-        const source = cold<KEl>('aW 4ms |', { a: record(ev('a', Infinity)), W: watermark(Number.MAX_VALUE) });
+        // Arrange: a large finite watermark comes at 1; the source completes at 6.
+        const source = cold<KEl>('aW 4ms |', { a: record(ev('a', END)), W: watermark(END - 1) });
         // Act
-        const out = source.pipe(keyedTimers(eventTimerAtN), tap((e) => outputs.push(e)));
+        const out = source.pipe(keyedTimers(eventTimerAtN));
         // Assert
-        expectObservable(out).toBe('-W 4ms (E|)', { W: watermark(Number.MAX_VALUE), E: { kind: 'record', value: 'a@Infinity', timestamp: Infinity } });
+        expectObservable(out).toBe('-W 4ms (E|)', { W: watermark(END - 1), E: record(`a@${END}`, END) });
       });
-      expect(outputs[1]).toStrictEqual({ kind: 'record', value: 'a@Infinity', timestamp: Infinity });
     });
 
     it('reports Infinity as the current watermark in every callback after completion', () => {
@@ -741,7 +740,7 @@ describe('keyedTimers', () => {
       expect(out.completed).toBe(true);
     });
 
-    it('\'fire\': fires every pending processing timer at once in order, plus ones registered meanwhile up to the latest pending one, and drops the rest', () => {
+    it('\'fire\': fires every pending processing timer once, at once and in order, and drops (counts) the ones registered meanwhile', () => {
       const metrics = keyedTimersMetrics();
       newScheduler().run(({ cold, expectObservable }) => {
         // Arrange: pending at completion: 20 (a) and 10 (b); the timer at 10 registers 15 and 25 for b.
@@ -760,14 +759,35 @@ describe('keyedTimers', () => {
           }, { processingTimersOnComplete: 'fire', metrics }),
         );
         // Assert: all at frame 0, without timestamps.
-        expectObservable(out).toBe('(123|)', { 1: record('b@10/0'), 2: record('b@15/0'), 3: record('a@20/0') });
+        expectObservable(out).toBe('(13|)', { 1: record('b@10/0'), 3: record('a@20/0') });
       });
-      expect(metrics.processingTimersFired).toBe(3);
-      expect(metrics.processingTimersDropped).toBe(1);
+      expect(metrics.processingTimersFired).toBe(2);
+      expect(metrics.processingTimersDropped).toBe(2);
       expect(metrics.processingTimers).toBe(0);
     });
 
-    it('\'fire\': fires processing timers that event timers register at completion up to the horizon, after the event timers', () => {
+    it('\'fire\': ends even when a processing timer re-arms itself (each pending timer fires once)', () => {
+      const metrics = keyedTimersMetrics();
+      newScheduler().run(({ cold, expectObservable }) => {
+        // Arrange: pending at completion: 100 (a) and 5000 (b); every firing re-arms its key 1000 ms later.
+        const source = cold<KEl>('(ab|)', { a: record(ev('a', 100)), b: record(ev('b', 5000)) });
+        // Act
+        const out = source.pipe(
+          keyedTimers<Ev, string>({
+            ...processingTimerAtN,
+            onTimer: (t, ctx) => {
+              ctx.emit(`${ctx.key}@${t}`);
+              ctx.timerService.registerProcessingTimeTimer(ctx.timerService.currentProcessingTime() + 1000);
+            },
+          }, { processingTimersOnComplete: 'fire', metrics }),
+        );
+        // Assert
+        expectObservable(out).toBe('(ab|)', { a: record('a@100'), b: record('b@5000') });
+      });
+      expect(metrics.snapshot()).toMatchObject({ processingTimersFired: 2, processingTimersDropped: 2, processingTimers: 0 });
+    });
+
+    it('\'fire\': fires processing timers that event timers register at completion after the event timers', () => {
       const metrics = keyedTimersMetrics();
       newScheduler().run(({ cold, expectObservable }) => {
         // Arrange: pending at completion: processing 10 and 20, event 1; the event timer registers processing 15 and 25.
@@ -791,11 +811,12 @@ describe('keyedTimers', () => {
           }, { processingTimersOnComplete: 'fire', metrics }),
         );
         // Assert
-        expectObservable(out).toBe('(E123|)', {
+        expectObservable(out).toBe('(E1234|)', {
           E: record('event@1', 1), 1: record('processing@10'), 2: record('processing@15'), 3: record('processing@20'),
+          4: record('processing@25'),
         });
       });
-      expect(metrics.processingTimersDropped).toBe(1);
+      expect(metrics.processingTimersDropped).toBe(0);
     });
 
     it('\'wait\': keeps firing on the scheduler and completes right after the last timer fires', () => {
@@ -1327,6 +1348,8 @@ describe('keyedTimers', () => {
     it.each([
       ['registerEventTimeTimer(NaN)', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerEventTimeTimer(NaN)],
       ['registerEventTimeTimer(\'5\')', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerEventTimeTimer('5' as never)],
+      ['registerEventTimeTimer(Infinity)', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerEventTimeTimer(Infinity)],
+      ['registerEventTimeTimer(-Infinity)', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerEventTimeTimer(-Infinity)],
       ['registerProcessingTimeTimer(Infinity)', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerProcessingTimeTimer(Infinity)],
       ['registerProcessingTimeTimer(-Infinity)', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerProcessingTimeTimer(-Infinity)],
       ['registerProcessingTimeTimer(NaN)', (ctx: KeyedContext<string | number, string, unknown>) => ctx.timerService.registerProcessingTimeTimer(NaN)],
@@ -1346,13 +1369,6 @@ describe('keyedTimers', () => {
       });
       expect((errors[0] as KeyedProcessError).cause).toBeInstanceOf(TypeError);
       expect(metrics.sideOutputs).toBe(0);
-    });
-
-    it('accepts registerEventTimeTimer(-Infinity) and fires it at the first advancing watermark', () => {
-      const out = collect(stream<Ev>(record(ev('a', -Infinity)), watermark(0)).pipe(keyedTimers(eventTimerAtN)));
-
-      expect(out.error).toBeUndefined();
-      expect(out.values).toEqual([{ kind: 'record', value: 'a@-Infinity', timestamp: -Infinity }, watermark(0)]);
     });
 
     it.each([

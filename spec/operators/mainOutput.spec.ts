@@ -64,4 +64,17 @@ describe('mainOutput', () => {
     expect(out.values).toEqual([record(1)]);
     expect(out.error).toBe(upstream);
   });
+
+  it('narrows the output type so that no side-output case is left (checked by tsc)', () => {
+    // Arrange
+    const source = stream<number>(record(1, 1), sideOutput(outputTag<number>('late'), 2, 2), watermark(3), barrier(1));
+    const kinds: Array<'record' | 'watermark' | 'barrier'> = [];
+    // Act: the assignment below does not compile unless the element type lost its 'sideOutput' member.
+    source.pipe(mainOutput()).subscribe((element) => {
+      const kind: 'record' | 'watermark' | 'barrier' = element.kind;
+      kinds.push(kind);
+    });
+    // Assert
+    expect(kinds).toEqual(['record', 'watermark', 'barrier']);
+  });
 });

@@ -116,4 +116,18 @@ describe('selectTag', () => {
       expectObservable(side$).toBe('- b 2ms W c - |', { b: record(-1, 11), W: watermark(11), c: record(-7) });
     });
   });
+
+  it('narrows the output type so that no side-output case is left (checked by tsc)', () => {
+    // Arrange
+    const late = outputTag<number>('late');
+    const source = stream<number>(record(1, 1), sideOutput(outputTag<number>('late'), 2, 2), watermark(3), barrier(1));
+    const kinds: Array<'record' | 'watermark' | 'barrier'> = [];
+    // Act: the assignment below does not compile unless the element type lost its 'sideOutput' member.
+    source.pipe(selectTag(late)).subscribe((element) => {
+      const kind: 'record' | 'watermark' | 'barrier' = element.kind;
+      kinds.push(kind);
+    });
+    // Assert
+    expect(kinds).toEqual(['record', 'watermark', 'barrier']);
+  });
 });

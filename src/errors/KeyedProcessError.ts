@@ -57,7 +57,7 @@ export class KeyedProcessError<I = unknown, K = unknown> extends Error {
 
   constructor(operator: string, callback: KeyedCallback, input: I | FiredTimer<K>, key: K | undefined, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const where = key === undefined ? '' : ` for key ${JSON.stringify(key) ?? String(key)}`;
+    const where = key === undefined ? '' : ` for key ${typeof key === 'string' ? JSON.stringify(key) : String(key)}`;
     super(`${operator}: ${callback} threw${where}: ${reason}`);
     this.callback = callback;
     this.input = input;

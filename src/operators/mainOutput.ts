@@ -1,9 +1,10 @@
 import { filter, type OperatorFunction } from 'rxjs';
-import { type StreamElement } from '../elements/streamElement.js';
+import { type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark } from '../elements/streamElement.js';
 
 /**
  * Keeps the main output of a {@link keyedTimers} result and drops every side-output record: the stream that
- * Flink's `process(...)` returns. Records, watermarks and barriers pass through unchanged.
+ * Flink's `process(...)` returns. Records, watermarks and barriers pass through unchanged, and the output type
+ * says so: it has no side-output case left.
  *
  * ## Example
  * ```ts
@@ -18,6 +19,6 @@ import { type StreamElement } from '../elements/streamElement.js';
  * ).subscribe(console.log); // only the non-negative readings
  * ```
  */
-export function mainOutput<T>(): OperatorFunction<StreamElement<T>, StreamElement<T>> {
-  return filter((element) => element.kind !== 'sideOutput');
+export function mainOutput<T>(): OperatorFunction<StreamElement<T>, StreamRecord<T> | Watermark | CheckpointBarrier> {
+  return filter((element): element is StreamRecord<T> | Watermark | CheckpointBarrier => element.kind !== 'sideOutput');
 }

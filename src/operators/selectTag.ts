@@ -1,6 +1,8 @@
 import { filter, map, type OperatorFunction } from 'rxjs';
 import { checkOutputTag, type OutputTag } from '../elements/outputTag.js';
-import { recordOf, type StreamElement } from '../elements/streamElement.js';
+import {
+  recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark,
+} from '../elements/streamElement.js';
 
 /**
  * Selects one side output of a {@link keyedTimers} result: Flink's `getSideOutput(tag)`. Side-output records
@@ -31,14 +33,16 @@ import { recordOf, type StreamElement } from '../elements/streamElement.js';
  * result$.pipe(selectTag(late)).subscribe((r) => console.warn('late', r));
  * ```
  */
-export function selectTag<T>(tag: OutputTag<T>): OperatorFunction<StreamElement<unknown>, StreamElement<T>> {
+export function selectTag<T>(
+  tag: OutputTag<T>,
+): OperatorFunction<StreamElement<unknown>, StreamRecord<T> | Watermark | CheckpointBarrier> {
   checkOutputTag('selectTag', tag);
   const name = tag.name;
   return (source) =>
     source.pipe(
       filter((element) => (element.kind === 'sideOutput' ? element.tag === name : element.kind !== 'record')),
       map((element) =>
-        element.kind === 'sideOutput' ? recordOf(element.value as T, element.timestamp) : (element as StreamElement<T>),
+        element.kind === 'sideOutput' ? recordOf(element.value as T, element.timestamp) : (element as Watermark | CheckpointBarrier),
       ),
     );
 }

@@ -47,9 +47,9 @@ export class CallbackContext<K extends TimerKey, O, S> implements KeyedContext<K
     this.timerService = {
       currentProcessingTime: () => host.processingTime(),
       currentWatermark: () => host.watermark(),
-      registerEventTimeTimer: (time) => host.registerTimer('event', this.current('registerEventTimeTimer'), checkTime('registerEventTimeTimer', time, false)),
+      registerEventTimeTimer: (time) => host.registerTimer('event', this.current('registerEventTimeTimer'), checkTime('registerEventTimeTimer', time)),
       registerProcessingTimeTimer: (time) =>
-        host.registerTimer('processing', this.current('registerProcessingTimeTimer'), checkTime('registerProcessingTimeTimer', time, true)),
+        host.registerTimer('processing', this.current('registerProcessingTimeTimer'), checkTime('registerProcessingTimeTimer', time)),
       deleteEventTimeTimer: (time) => host.deleteTimer('event', this.current('deleteEventTimeTimer'), time),
       deleteProcessingTimeTimer: (time) => host.deleteTimer('processing', this.current('deleteProcessingTimeTimer'), time),
     };
@@ -88,10 +88,13 @@ export class CallbackContext<K extends TimerKey, O, S> implements KeyedContext<K
   }
 }
 
-/** Timer times are milliseconds: any number but NaN for event time (Infinity means end of input), finite for processing time. */
-function checkTime(method: string, time: unknown, finite: boolean): number {
-  if (typeof time !== 'number' || Number.isNaN(time) || (finite && !Number.isFinite(time))) {
-    throw new TypeError(`keyedTimers: ${method}(time) needs ${finite ? 'a finite number' : 'a number (not NaN)'}, got ${String(time)}`);
+/**
+ * Timer times are finite milliseconds, like record timestamps: a timer's time stamps its event-time output.
+ * For "at end of input", register at Number.MAX_SAFE_INTEGER (Flink's Long.MAX_VALUE idiom).
+ */
+function checkTime(method: string, time: unknown): number {
+  if (typeof time !== 'number' || !Number.isFinite(time)) {
+    throw new TypeError(`keyedTimers: ${method}(time) needs a finite number of ms, got ${String(time)}`);
   }
   return time;
 }

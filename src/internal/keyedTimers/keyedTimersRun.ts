@@ -51,8 +51,12 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   private currentWatermark = -Infinity;
   /** True once the source has completed; completion then waits only for the processing-time policy. */
   private sourceDone = false;
-  /** Under `processingTimersOnComplete: 'fire'`, the latest processing-time timer pending at completion. */
-  private fireHorizon = -Infinity;
+  /**
+   * Set under `processingTimersOnComplete: 'fire'` once completion starts firing processing-time timers: a
+   * processing-time timer registered from then on is dropped (and counted) instead, so the firing ends even
+   * when a timer re-arms itself. Never cleared.
+   */
+  private refuseProcessingTimers = false;
   /** The context handed to every callback (re-pointed per call). */
   private readonly ctx: CallbackContext<K, O, S>;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
@@ -111,7 +115,6 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     } else if (mail === SOURCE_COMPLETE) {
       this.sourceDone = true;
       this.currentWatermark = Infinity;
-      if (this.options.processingTimersOnComplete === 'fire') this.fireHorizon = this.processingTimers.maxTimestamp();
     } else if (mail === null || typeof mail !== 'object') {
       this.fail(new TypeError(`${OPERATOR}: expected a StreamElement (record, watermark or barrier), got ${describe(mail)}; wrap plain values with toRecords()`));
     } else if (mail.kind === 'record') {
@@ -222,7 +225,9 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
 
   /**
    * Runs after every mail once the source has completed: applies both completion policies to whatever timers
-   * exist now (timers registered by the callbacks this fires are included), then completes unless
+   * exist now, event time first (Flink: MAX_WATERMARK, then the processing-time service quiesces). Timers the
+   * fired callbacks register are included; under 'fire', processing-time timers pending once the event-time
+   * ones have settled fire once each, and any registered after that are refused. Then completes, unless
    * processing-time timers are still awaited ('wait').
    */
   private settleCompletion(): void {
@@ -231,9 +236,9 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
       if (eventTimersOnComplete === 'fire') this.fireEventTimers(Infinity);
       else this.drop('event');
       if (this.closed) return;
-      const head = this.processingTimers.peek();
-      if (processingTimersOnComplete !== 'fire' || head === undefined || head.timestamp > this.fireHorizon) break;
-      this.fireProcessingTimers(this.fireHorizon);
+      if (processingTimersOnComplete !== 'fire' || this.processingTimers.size === 0) break;
+      this.refuseProcessingTimers = true;
+      this.fireProcessingTimers(Infinity); // ends: no processing-time timer can be added any more
       if (this.closed) return;
     }
     if (processingTimersOnComplete !== 'wait') this.drop('processing');
@@ -285,6 +290,10 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
 
   registerTimer(domain: TimeDomain, key: K, time: number): void {
     if (this.closed) return;
+    if (domain === 'processing' && this.refuseProcessingTimers) {
+      this.metrics.processingTimersDropped++;
+      return;
+    }
     if (this.queueOf(domain).add(key, time)) this.metrics[METRICS_OF[domain].gauge]++;
   }
 

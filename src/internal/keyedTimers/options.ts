@@ -51,9 +51,17 @@ export interface TimerService {
   currentProcessingTime(): number;
   /** The last watermark that advanced event time; `-Infinity` before the first, `Infinity` once input has completed. */
   currentWatermark(): number;
-  /** Registers an event-time timer: it fires once a watermark reaches `time`. */
+  /**
+   * Registers an event-time timer at a finite `time`: it fires once a watermark reaches `time`, or at end of
+   * input (see `eventTimersOnComplete`). `Number.MAX_SAFE_INTEGER` means "at end of input".
+   */
   registerEventTimeTimer(time: number): void;
-  /** Registers a processing-time timer: it fires once the scheduler's clock reaches `time`, never synchronously. */
+  /**
+   * Registers a processing-time timer at a finite `time`: it fires once the scheduler's clock reaches `time`
+   * (or at end of input, see `processingTimersOnComplete`). Never inside a callback: on asyncScheduler and
+   * TestScheduler even a past time fires asynchronously; a synchronous scheduler such as queueScheduler runs it
+   * right after the current callback and its timers.
+   */
   registerProcessingTimeTimer(time: number): void;
   /** Deletes an event-time timer of the current key. */
   deleteEventTimeTimer(time: number): void;
@@ -157,8 +165,9 @@ export interface KeyedTimersOptions {
   readonly scheduler?: SchedulerLike;
   /**
    * What happens to pending processing-time timers when the input completes: `'drop'` them (Flink's choice;
-   * they are counted in `metrics.processingTimersDropped`), `'fire'` them at once in timestamp order, or
-   * `'wait'` for them to fire on time and complete after the last one.
+   * they are counted in `metrics.processingTimersDropped`), `'fire'` them at once in timestamp order (each
+   * pending one once; ones registered while they fire are dropped and counted), or `'wait'` for them to fire
+   * on time and complete after the last one.
    * @default 'drop'
    */
   readonly processingTimersOnComplete?: 'drop' | 'fire' | 'wait';

@@ -76,13 +76,6 @@ export class TimerQueue<K extends TimerKey> {
     return head;
   }
 
-  /** The latest timestamp registered, or -Infinity. O(n): for end of input only, never on a hot path. */
-  maxTimestamp(): number {
-    let max = -Infinity;
-    for (const node of this.heap) if (node.timestamp > max) max = node.timestamp;
-    return max;
-  }
-
   /** Drops every timer. */
   clear(): void {
     this.heap = [];
