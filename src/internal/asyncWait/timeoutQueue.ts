@@ -1,5 +1,6 @@
 import Denque from 'denque';
 import { type SchedulerLike, type Subscription } from 'rxjs';
+import { delayUntil } from '../schedulerDelay.js';
 import { CALLING, RETRY_WAIT, TIMEOUT_WAIT, type HeldRecord } from './heldRecord.js';
 
 /**
@@ -72,7 +73,8 @@ export class TimeoutQueue<I, O> {
     if (this.action !== null && this.armedFor <= deadline) return;
     this.disarm();
     this.armedFor = deadline;
-    const delay = Math.max(0, deadline - this.scheduler.now());
+    // Capped at setInterval's limit: a far deadline wakes early, and fire() re-arms for it.
+    const delay = delayUntil(this.scheduler, deadline);
     // A scheduler may run a 0 ms action synchronously (queueScheduler): then there is nothing to keep.
     let ran = false;
     const action = this.scheduler.schedule(() => {

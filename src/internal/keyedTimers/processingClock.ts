@@ -1,10 +1,5 @@
 import { type SchedulerLike, type Subscription } from 'rxjs';
-
-/**
- * setInterval's largest delay. A longer one makes Node fire after 1 ms (TimeoutOverflowWarning), so a timer
- * further out is armed at this distance; it then wakes early, finds nothing due and re-arms.
- */
-const MAX_DELAY = 2 ** 31 - 1;
+import { delayUntil } from '../schedulerDelay.js';
 
 /**
  * The single physical processing-time timer (Flink's `nextTimer` in InternalTimerServiceImpl): one scheduled
@@ -32,14 +27,14 @@ export class ProcessingClock {
     const token = {};
     this.token = token;
     this.armedFor = timestamp;
-    const delay = Math.min(Math.max(0, timestamp - this.scheduler.now()), MAX_DELAY);
+    // A timer beyond setInterval's limit is armed at the limit: it wakes early, finds nothing due and re-arms.
     const action = this.scheduler.schedule(() => {
       if (this.token !== token) return;
       this.token = null;
       this.action = null;
       this.armedFor = Infinity;
       this.onWake();
-    }, delay);
+    }, delayUntil(this.scheduler, timestamp));
     // A synchronous scheduler may already have run (or superseded) this arming inside schedule().
     if (this.token === token) this.action = action;
     else action.unsubscribe();
