@@ -1,10 +1,11 @@
 import { type TestScheduler } from 'rxjs/testing';
-import { NEVER, concat, from, merge, tap, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { NEVER, concat, from, merge, tap } from 'rxjs';
 import {
   KeyedProcessError, keyedTimers, keyedTimersMetrics, mainOutput, outputTag, record, selectTag, sideOutput, watermark,
   type KeyedProcessFunction, type KeyedTimersMetrics, type StreamElement, type TimeDomain,
 } from 'rxjs-sluice';
 import { captureError, collect, newScheduler, stream } from '../support/marbles';
+import { CountingScheduler } from '../support/countingScheduler';
 
 /**
  * Ports of Apache Flink's KeyedProcessOperatorTest and InternalTimerServiceImplTest to keyedTimers. Each test is
@@ -15,57 +16,12 @@ import { captureError, collect, newScheduler, stream } from '../support/marbles'
  * InternalTimerServiceImplTest drives the timer service directly with a current key and a namespace. keyedTimers
  * has no namespaces and no direct access to its timer service, so here the timers are registered and deleted by
  * records (a `Command` carries the key and the timestamps), the key is `${key}/${namespace}`, and Flink's
- * TestProcessingTimeService (getNumActiveTimers / getActiveTimerTimestamps) is a CountingScheduler wrapped around
- * the TestScheduler. "Probe" records report the timer gauges and the live physical timers at chosen frames.
- * Snapshot/restore and key-group tests are not ported: keyedTimers has neither.
+ * TestProcessingTimeService (getNumActiveTimers / getActiveTimerTimestamps) is a CountingScheduler (its `live` /
+ * `liveDueTimes`) wrapped around the TestScheduler. "Probe" records report the timer gauges and the live physical
+ * timers at chosen frames. Snapshot/restore and key-group tests are not ported: keyedTimers has neither.
  */
 
 type Out = StreamElement<string>;
-
-// ---- a Flink TestProcessingTimeService stand-in -------------------------------------------------------------------
-
-/**
- * Delegates to another scheduler and keeps track of the actions that are live: scheduled, and neither run nor
- * cancelled (Flink's TestProcessingTimeService.getNumActiveTimers / getActiveTimerTimestamps).
- */
-class CountingScheduler implements SchedulerLike {
-  /** Every live action, with the time it is due. */
-  private readonly live = new Map<object, number>();
-  /** How many actions were ever scheduled. */
-  scheduled = 0;
-  /** The most actions that were live at once. */
-  maxLive = 0;
-
-  constructor(private readonly inner: SchedulerLike) {}
-
-  now(): number {
-    return this.inner.now();
-  }
-
-  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
-    const token = {};
-    const live = this.live;
-    live.set(token, this.inner.now() + delay);
-    this.scheduled++;
-    this.maxLive = Math.max(this.maxLive, live.size);
-    const subscription = this.inner.schedule(function (this: SchedulerAction<T>, s?: T) {
-      live.delete(token);
-      work.call(this, s);
-    }, delay, state);
-    subscription.add(() => live.delete(token));
-    return subscription;
-  }
-
-  /** Flink's getNumActiveTimers(). */
-  get activeTimers(): number {
-    return this.live.size;
-  }
-
-  /** Flink's getActiveTimerTimestamps(), ascending. */
-  get activeTimerTimestamps(): number[] {
-    return [...this.live.values()].sort((a, b) => a - b);
-  }
-}
 
 // ---- the timer-service harness ------------------------------------------------------------------------------------
 
@@ -107,7 +63,7 @@ function commandFunction(
     key: (c) => c.key,
     processElement: (c, ctx) => {
       if (c.probe) {
-        ctx.emit(report(metrics.eventTimers, metrics.processingTimers, clock?.activeTimerTimestamps ?? []).value);
+        ctx.emit(report(metrics.eventTimers, metrics.processingTimers, clock?.liveDueTimes ?? []).value);
         return;
       }
       const timers = ctx.timerService;
@@ -480,7 +436,7 @@ describe('InternalTimerServiceImplTest (Apache Flink, ported)', () => {
     );
     expect(counting.maxLive).toBe(1);
     expect(counting.scheduled).toBe(4);
-    expect(counting.activeTimers).toBe(0);
+    expect(counting.live).toBe(0);
   });
 
   it('testRegisterEarlierProcessingTimerMovesPhysicalProcessingTimer', () => {
@@ -673,7 +629,7 @@ describe('InternalTimerServiceImplTest (Apache Flink, ported)', () => {
     // a single physical timer at any moment; nothing is left afterwards.
     expect(log).toEqual(distinct.map(([k, t]) => [t, fired(k, t, 'processing')]));
     expect(counting.maxLive).toBe(1);
-    expect(counting.activeTimers).toBe(0);
+    expect(counting.live).toBe(0);
     expect(metrics.snapshot()).toEqual(expect.objectContaining({ processingTimersFired: distinct.length, processingTimers: 0 }));
   });
 });

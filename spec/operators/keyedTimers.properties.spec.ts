@@ -14,9 +14,7 @@
  * live scheduled actions can be counted.
  */
 import fc from 'fast-check';
-import {
-  Observable, Subscription, VirtualTimeScheduler, from, take, type SchedulerAction, type SchedulerLike,
-} from 'rxjs';
+import { Observable, Subscription, VirtualTimeScheduler, from, take } from 'rxjs';
 import {
   barrier, keyedTimers, keyedTimersMetrics, outputTag, record, watermark,
   type KeyedProcessFunction, type KeyedTimersCounters, type KeyedTimersMetrics, type KeyedTimersOptions,
@@ -27,6 +25,7 @@ import {
   type CallEntry, type Emission, type Gauges, type Key, type ModelScenario, type OutValue, type RecValue,
   type ResolvedOp, type TimedInput, type TimerOp, type TimerStep,
 } from '../support/keyedTimersModel';
+import { CountingScheduler } from '../support/countingScheduler';
 
 const NUM_RUNS = 200;
 
@@ -188,33 +187,6 @@ function programFn(plan: readonly TimerStep[], log: CallEntry[], metrics: KeyedT
   };
 }
 
-/** A scheduler that counts the actions scheduled on it that have neither run nor been cancelled. */
-class CountingScheduler implements SchedulerLike {
-  readonly live = new Set<object>();
-
-  constructor(private readonly inner: SchedulerLike) {}
-
-  now(): number {
-    return this.inner.now();
-  }
-
-  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription {
-    const live = this.live;
-    const token = {};
-    live.add(token);
-    const action = this.inner.schedule(
-      function (this: SchedulerAction<T>, s?: T) {
-        live.delete(token);
-        work.call(this, s);
-      },
-      delay,
-      state,
-    );
-    action.add(() => live.delete(token));
-    return action;
-  }
-}
-
 interface RealRun {
   readonly outputs: Emission[];
   readonly log: CallEntry[];
@@ -270,7 +242,7 @@ function runReal(s: Scenario, config: RunConfig): RealRun {
   const measureEnd = () => {
     if (!ended || gaugesAfterEnd !== undefined) return;
     gaugesAfterEnd = gaugesOf(metrics);
-    liveActionsAfterEnd = scheduler.live.size;
+    liveActionsAfterEnd = scheduler.live;
   };
 
   const source =

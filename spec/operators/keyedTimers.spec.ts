@@ -6,7 +6,8 @@ import {
   type KeyedContext, type KeyedProcessFunction, type KeyedTimersOptions, type OnTimerContext, type StreamElement,
 } from 'rxjs-sluice';
 import { captureError, collect, newScheduler, stream } from '../support/marbles';
-import { countingScheduler, ev, keyedErrorLike, type Ev, type KEl } from '../support/keyedTimersHelpers';
+import { CountingScheduler } from '../support/countingScheduler';
+import { ev, keyedErrorLike, type Ev, type KEl } from '../support/keyedTimersHelpers';
 
 /**
  * Behaviour of keyedTimers (brief: keyed-timers-semantics.md): watermarks and event-time timers, timer identity,
@@ -909,11 +910,11 @@ describe('keyedTimers', () => {
       const live = new Map<number, number>();
       newScheduler().run(({ cold, expectObservable }) => {
         // Arrange: the source completes at 0 with a processing timer pending at 20; the subscriber leaves at 10.
-        const counting = countingScheduler(asyncScheduler);
+        const counting = new CountingScheduler(asyncScheduler);
         const source = cold<KEl>('(a|)', { a: record(ev('a', 20)) });
-        for (const t of [5, 15]) timer(t).subscribe(() => live.set(t, counting.live()));
+        for (const t of [5, 15]) timer(t).subscribe(() => live.set(t, counting.live));
         // Act
-        const out = source.pipe(keyedTimers({ ...processingTimerAtN, onTimer }, { scheduler: counting.scheduler, processingTimersOnComplete: 'wait' }));
+        const out = source.pipe(keyedTimers({ ...processingTimerAtN, onTimer }, { scheduler: counting, processingTimersOnComplete: 'wait' }));
         // Assert
         expectObservable(out, '^ 9ms !').toBe('');
       });
@@ -1135,14 +1136,14 @@ describe('keyedTimers', () => {
       const live = new Map<number, number>();
       newScheduler().run(({ cold, expectObservable }) => {
         // Arrange: a timer at 50; the subscriber leaves at 10.
-        const counting = countingScheduler(asyncScheduler);
+        const counting = new CountingScheduler(asyncScheduler);
         const source = cold<KEl>('a', { a: record(ev('a', 50)) });
-        for (const t of [5, 20]) timer(t).subscribe(() => live.set(t, counting.live()));
+        for (const t of [5, 20]) timer(t).subscribe(() => live.set(t, counting.live));
         // Act
-        const out = source.pipe(keyedTimers({ ...processingTimerAtN, onTimer }, { scheduler: counting.scheduler }));
+        const out = source.pipe(keyedTimers({ ...processingTimerAtN, onTimer }, { scheduler: counting }));
         // Assert
         expectObservable(out, '^ 9ms !').toBe('');
-        timer(100).subscribe(() => live.set(100, counting.live()));
+        timer(100).subscribe(() => live.set(100, counting.live));
       });
       expect(live).toEqual(new Map([[5, 1], [20, 0], [100, 0]]));
       expect(onTimer).not.toHaveBeenCalled();
@@ -1153,9 +1154,9 @@ describe('keyedTimers', () => {
       const onTimer = jest.fn();
       newScheduler().run(({ cold, expectObservable }) => {
         // Arrange: 50 registered at 0, 20 registered at 5 (re-arms), 70 at 8 (no change); at 12 all are deleted.
-        const counting = countingScheduler(asyncScheduler);
+        const counting = new CountingScheduler(asyncScheduler);
         const source = cold<KEl>('a 4ms b 2ms c 3ms d', { a: record(ev('a', 50)), b: record(ev('a', 20)), c: record(ev('a', 70)), d: record(ev('a', -1)) });
-        for (const t of [1, 6, 9, 13]) timer(t).subscribe(() => live.set(t, counting.live()));
+        for (const t of [1, 6, 9, 13]) timer(t).subscribe(() => live.set(t, counting.live));
         // Act
         const out = source.pipe(
           keyedTimers<Ev, string>({
@@ -1165,7 +1166,7 @@ describe('keyedTimers', () => {
               else for (const t of [20, 50, 70]) ctx.timerService.deleteProcessingTimeTimer(t);
             },
             onTimer,
-          }, { scheduler: counting.scheduler }),
+          }, { scheduler: counting }),
         );
         // Assert
         expectObservable(out).toBe('');

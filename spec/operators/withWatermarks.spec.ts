@@ -1,10 +1,9 @@
-import {
-  NEVER, Subject, asyncScheduler, filter, of, type SchedulerAction, type SchedulerLike, type Subscription,
-} from 'rxjs';
+import { NEVER, Subject, asyncScheduler, filter, of } from 'rxjs';
 import {
   isRecord, keyedTimers, record, watermark, withWatermarks, type StreamElement, type WithWatermarksOptions,
 } from 'rxjs-sluice';
 import { captureError, collect, newScheduler } from '../support/marbles';
+import { CountingScheduler } from '../support/countingScheduler';
 
 /**
  * Marble tests of withWatermarks (Flink's bounded-out-of-orderness generator with the auto-watermark interval and
@@ -19,35 +18,6 @@ const identity = (extra: Partial<WithWatermarksOptions<number>> & { maxOutOfOrde
   timestampOf: (v: number) => v,
   ...extra,
 });
-
-/**
- * A SchedulerLike that delegates to `inner` and counts what withWatermarks schedules on it: `scheduled` in total,
- * `executed` actions that ran, and `live` ones that were scheduled but have neither run nor been unsubscribed.
- */
-function countingScheduler(inner: SchedulerLike = asyncScheduler) {
-  const liveTokens = new Set<object>();
-  const counts = { scheduled: 0, executed: 0 };
-  const scheduler = {
-    now: () => inner.now(),
-    schedule<S>(work: (this: SchedulerAction<S>, state?: S) => void, delay?: number, state?: S): Subscription {
-      const token = {};
-      counts.scheduled++;
-      liveTokens.add(token);
-      const subscription = inner.schedule(function (this: SchedulerAction<S>, s?: S) {
-        liveTokens.delete(token);
-        counts.executed++;
-        work.call(this, s);
-      }, delay, state as S);
-      subscription.add(() => liveTokens.delete(token));
-      return subscription;
-    },
-  } as SchedulerLike;
-  return {
-    scheduler,
-    counts,
-    live: () => liveTokens.size,
-  };
-}
 
 describe('withWatermarks', () => {
   describe('records', () => {
@@ -156,74 +126,74 @@ describe('withWatermarks', () => {
 
     it('schedules no tick for a source that stays quiet, and none after the watermark has caught up', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       const liveAt: Record<number, number> = {};
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: one record at 0, then 1 s of silence; probes read the live actions at 5 and 500.
         const source = cold<number>('a 999ms |', { a: 100 });
-        asyncScheduler.schedule(() => (liveAt[5] = counting.live()), 5);
-        asyncScheduler.schedule(() => (liveAt[500] = counting.live()), 500);
+        asyncScheduler.schedule(() => (liveAt[5] = counting.live), 5);
+        asyncScheduler.schedule(() => (liveAt[500] = counting.live), 500);
 
         // Act
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting })));
 
         // Assert
         expectObservable(out).toBe('a 9ms W 989ms |', { a: record(100, 100), W: watermark(99) });
       });
       expect(liveAt).toEqual({ 5: 1, 500: 0 });
-      expect(counting.counts).toEqual({ scheduled: 1, executed: 1 });
-      expect(counting.live()).toBe(0);
+      expect({ scheduled: counting.scheduled, executed: counting.executed }).toEqual({ scheduled: 1, executed: 1 });
+      expect(counting.live).toBe(0);
     });
 
     it('schedules nothing at all for a source that never emits', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       scheduler.run(({ expectObservable }) => {
         // Arrange
-        const out = NEVER.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting.scheduler })));
+        const out = NEVER.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting })));
 
         // Act / Assert
         expectObservable(out, '^ 1000ms !').toBe('');
       });
-      expect(counting.counts.scheduled).toBe(0);
+      expect(counting.scheduled).toBe(0);
     });
 
     it('does not schedule a tick for an out-of-order record that cannot advance the watermark', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: 100 at 0 (tick at 10 emits 99), then 80 and 100 at 20 and 30.
         const source = cold<number>('a 19ms b 9ms c 9ms |', { a: 100, b: 80, c: 100 });
 
         // Act
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting })));
 
         // Assert
         expectObservable(out).toBe('a 9ms W 9ms b 9ms c 9ms |', {
           a: record(100, 100), b: record(80, 80), c: record(100, 100), W: watermark(99),
         });
       });
-      expect(counting.counts.scheduled).toBe(1);
+      expect(counting.scheduled).toBe(1);
     });
   });
 
   describe('completion', () => {
     it('emits the watermark once more at completion when it has advanced since the last tick, then completes', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: completes at 4, before the first tick at 10.
         const source = cold<number>('a 2ms b |', { a: 100, b: 120 });
 
         // Act
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 5, interval: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 5, interval: 10, scheduler: counting })));
 
         // Assert
         expectObservable(out).toBe('a 2ms b (W|)', { a: record(100, 100), b: record(120, 120), W: watermark(114) });
       });
       // the pending tick at 10 was cancelled
-      expect(counting.counts.executed).toBe(0);
-      expect(counting.live()).toBe(0);
+      expect(counting.executed).toBe(0);
+      expect(counting.live).toBe(0);
     });
 
     it('emits no watermark at completion when it has not advanced since the last one', () => {
@@ -288,37 +258,37 @@ describe('withWatermarks', () => {
 
     it('keeps ticking while idle, and an unsubscribe cancels the pending tick', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: idle from 10; the source never completes.
         const source = cold<number>('a', { a: 0 });
 
         // Act
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, idleTimeout: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, idleTimeout: 10, scheduler: counting })));
 
         // Assert: 10: 0 + 10 - 1; 20: 19; 30: 29; unsubscribed at 35.
         expectObservable(out, '^ 34ms !').toBe('a 9ms W 9ms X 9ms Y', {
           a: record(0, 0), W: watermark(9), X: watermark(19), Y: watermark(29),
         });
       });
-      expect(counting.counts).toEqual({ scheduled: 4, executed: 3 });
-      expect(counting.live()).toBe(0);
+      expect({ scheduled: counting.scheduled, executed: counting.executed }).toEqual({ scheduled: 4, executed: 3 });
+      expect(counting.live).toBe(0);
     });
 
     it('emits no watermark and schedules nothing when no record was ever seen', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange
         const source = cold<number>('100ms |');
 
         // Act
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, idleTimeout: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, idleTimeout: 10, scheduler: counting })));
 
         // Assert
         expectObservable(out).toBe('100ms |');
       });
-      expect(counting.counts.scheduled).toBe(0);
+      expect(counting.scheduled).toBe(0);
     });
   });
 
@@ -375,32 +345,32 @@ describe('withWatermarks', () => {
 
     it('forwards an upstream error unchanged, with no final watermark, and cancels the pending tick', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       const upstream = new Error('upstream');
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange: the tick for 100 is due at 10; the source errors at 5.
         const source = cold<number>('a 4ms #', { a: 100 }, upstream);
 
         // Act
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting })));
 
         // Assert
         expectObservable(out).toBe('a 4ms #', { a: record(100, 100) }, upstream);
       });
-      expect(counting.counts).toEqual({ scheduled: 1, executed: 0 });
-      expect(counting.live()).toBe(0);
+      expect({ scheduled: counting.scheduled, executed: counting.executed }).toEqual({ scheduled: 1, executed: 0 });
+      expect(counting.live).toBe(0);
     });
   });
 
   describe('unsubscription', () => {
     it('cancels the pending tick: nothing is emitted afterwards and no action stays scheduled', () => {
       const scheduler = newScheduler();
-      const counting = countingScheduler();
+      const counting = new CountingScheduler(asyncScheduler);
       const received: El[] = [];
       scheduler.run(({ cold }) => {
         // Arrange: the tick for 100 is due at 10; unsubscribed at 5.
         const source = cold<number>('a 50ms |', { a: 100 });
-        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting.scheduler })));
+        const out = source.pipe(withWatermarks(identity({ maxOutOfOrderness: 0, interval: 10, scheduler: counting })));
         const subscription = out.subscribe((e) => received.push(e));
 
         // Act
@@ -409,8 +379,8 @@ describe('withWatermarks', () => {
 
       // Assert
       expect(received).toEqual([record(100, 100)]);
-      expect(counting.counts).toEqual({ scheduled: 1, executed: 0 });
-      expect(counting.live()).toBe(0);
+      expect({ scheduled: counting.scheduled, executed: counting.executed }).toEqual({ scheduled: 1, executed: 0 });
+      expect(counting.live).toBe(0);
     });
   });
 

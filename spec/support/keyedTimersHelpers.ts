@@ -1,9 +1,9 @@
 /**
  * Helpers shared by the keyedTimers specs: the keyed event type most scenarios use, matchers for
- * KeyedProcessError, the all-zero counters, metrics readings in virtual time, and a scheduler wrapper that
- * counts the actions still scheduled.
+ * KeyedProcessError, the all-zero counters, metrics readings in virtual time, and a catcher for what a call
+ * throws. (The scheduler wrapper that counts live actions is CountingScheduler, in ./countingScheduler.)
  */
-import { Subscription, timer, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { timer } from 'rxjs';
 import { type KeyedTimersCounters, type KeyedTimersMetrics, type StreamElement } from 'rxjs-sluice';
 
 /** A keyed event: `k` is the key, `n` a number the scenario uses (usually a timer time). */
@@ -61,39 +61,4 @@ export function thrownBy(create: () => unknown): Error {
     return err as Error;
   }
   throw new Error('expected a throw, but nothing was thrown');
-}
-
-/** A scheduler that delegates to `inner` and counts the actions scheduled and not yet run or cancelled. */
-export interface CountingScheduler {
-  readonly scheduler: SchedulerLike;
-  /** Actions scheduled and neither run nor cancelled. */
-  live(): number;
-  /** Every schedule() call so far. */
-  scheduled(): number;
-}
-
-export function countingScheduler(inner: SchedulerLike): CountingScheduler {
-  let live = 0;
-  let scheduled = 0;
-  const scheduler: SchedulerLike = {
-    now: () => inner.now(),
-    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription {
-      live++;
-      scheduled++;
-      let settled = false;
-      const settle = () => {
-        if (!settled) {
-          settled = true;
-          live--;
-        }
-      };
-      const action = inner.schedule<T>(function (this: SchedulerAction<T>, s?: T) {
-        settle();
-        work.call(this, s);
-      }, delay, state);
-      action.add(settle);
-      return action;
-    },
-  };
-  return { scheduler, live: () => live, scheduled: () => scheduled };
 }
