@@ -2,17 +2,7 @@ import { type Observable } from 'rxjs';
 import {
   AsyncCallError, KeyedProcessError, keyedTimers, record, watermark, type FiredTimer, type KeyedProcessFunction, type StreamElement,
 } from 'rxjs-sluice';
-import { newScheduler, stream } from '../support/marbles';
-
-/** Runs `output` under a TestScheduler, to the end, and returns the error it failed with. */
-function errorOf<T>(build: () => Observable<T>): unknown {
-  let error: unknown;
-  newScheduler().run(({ flush }) => {
-    build().subscribe({ error: (e: unknown) => (error = e) });
-    flush();
-  });
-  return error;
-}
+import { errorOf, stream } from '../support/marbles';
 
 /** A function whose `which` callback throws `cause`; records register an event timer at their value. */
 function throwingIn(which: 'key' | 'processElement' | 'onTimer', cause: unknown): KeyedProcessFunction<number, never> {

@@ -1,18 +1,8 @@
-import { NEVER, Observable, of, throwError } from 'rxjs';
+import { NEVER, of, throwError } from 'rxjs';
 import {
   AsyncCallError, AsyncTimeoutError, asyncWaitOrdered, asyncWaitUnordered, record, toRecords, type StreamElement,
 } from 'rxjs-sluice';
-import { newScheduler } from '../support/marbles';
-
-/** Runs `output` under a TestScheduler, to the end, and returns the error it failed with. */
-function errorOf<T>(build: () => Observable<T>): unknown {
-  let error: unknown;
-  newScheduler().run(({ flush }) => {
-    build().subscribe({ error: (e: unknown) => (error = e) });
-    flush();
-  });
-  return error;
-}
+import { errorOf, newScheduler } from '../support/marbles';
 
 describe('AsyncCallError', () => {
   it('is an exported class', () => {

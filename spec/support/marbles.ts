@@ -63,6 +63,16 @@ export function delayedTimesTen(scheduler: SchedulerLike, delays: Record<number,
 
 // ---- errors and metrics ----------------------------------------------------------------------------------------
 
+/** Runs the observable `build` returns under a TestScheduler, to the end, and returns the error it failed with. */
+export function errorOf<T>(build: () => Observable<T>): unknown {
+  let error: unknown;
+  newScheduler().run(({ flush }) => {
+    build().subscribe({ error: (e: unknown) => (error = e) });
+    flush();
+  });
+  return error;
+}
+
 /** Records every error that reaches the output, so its class and fields can be checked after the run. */
 export const captureError = <T>(errors: unknown[]) => tap<T>({ error: (e: unknown) => errors.push(e) });
 
