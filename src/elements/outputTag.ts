@@ -1,4 +1,5 @@
 import { describe } from '../internal/describe.js';
+import { checkOptionalTimestamp } from '../internal/timestamps.js';
 import { type SideOutputRecord } from './streamElement.js';
 
 /**
@@ -53,9 +54,7 @@ export function outputTag<T>(name: string): OutputTag<T> {
  */
 export function sideOutput<T>(tag: OutputTag<T>, value: T, timestamp?: number): SideOutputRecord<T> {
   checkOutputTag('sideOutput', tag);
-  if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp))) {
-    throw new TypeError(`sideOutput: timestamp must be a finite number, got ${describe(timestamp)}`);
-  }
+  checkOptionalTimestamp('sideOutput', timestamp);
   return sideOutputOf(tag.name, value, timestamp);
 }
 

@@ -1,3 +1,5 @@
+import { checkOptionalTimestamp } from '../internal/timestamps.js';
+
 /**
  * A data record: a value plus an optional event-time timestamp (milliseconds, like Flink's `StreamRecord`).
  * Records are plain data, so a stream of them serialises as JSON.
@@ -112,9 +114,7 @@ export type StreamElement<T> = StreamRecord<T> | Watermark | CheckpointBarrier |
  * ```
  */
 export function record<T>(value: T, timestamp?: number): StreamRecord<T> {
-  if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp))) {
-    throw new TypeError(`record: timestamp must be a finite number, got ${String(timestamp)}`);
-  }
+  checkOptionalTimestamp('record', timestamp);
   return recordOf(value, timestamp);
 }
 

@@ -1,6 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { recordOf, type StreamRecord } from '../elements/streamElement.js';
-import { describe } from '../internal/describe.js';
+import { badTimestampOf } from '../internal/timestamps.js';
 
 /**
  * Wraps plain values as records: the entry point from an ordinary Rx stream into sluice operators.
@@ -24,10 +24,8 @@ export function toRecords<T>(timestampOf?: (value: T, index: number) => number):
   }
   return map((value, index) => {
     const timestamp = timestampOf(value, index);
-    // record() reads undefined as "no timestamp"; here it would silently drop a record's event time.
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      throw new TypeError(`toRecords: timestampOf must return a finite number, got ${describe(timestamp)} for value ${describe(value)}`);
-    }
+    const error = badTimestampOf('toRecords', timestamp, value);
+    if (error !== null) throw error;
     return recordOf(value, timestamp);
   });
 }

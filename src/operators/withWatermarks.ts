@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { recordOf, type StreamElement } from '../elements/streamElement.js';
-import { describe } from '../internal/describe.js';
+import { badTimestampOf } from '../internal/timestamps.js';
 import { subscribeSource } from '../internal/forwardingObserver.js';
 import {
   expectFunction, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
@@ -106,16 +106,16 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
       };
 
       /** Schedules the next tick on the grid, unless one is pending or nothing could advance. */
-      const scheduleTick = (): void => {
+      const scheduleTick = (now: number): void => {
         if (tick !== null || subscriber.closed) return;
-        const now = scheduler.now();
         const advancing = currentWatermark(now) > lastEmitted || (idleTimeout !== undefined && maxTimestamp > -Infinity);
         if (!advancing) return;
         const nextTick = start + (Math.floor((now - start) / interval) + 1) * interval;
         tick = scheduler.schedule(() => {
           tick = null;
-          emitIfAdvanced(currentWatermark(scheduler.now()));
-          scheduleTick();
+          const now = scheduler.now();
+          emitIfAdvanced(currentWatermark(now));
+          scheduleTick(now);
         }, nextTick - now);
       };
 
@@ -125,21 +125,24 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
       });
       subscribeSource(source, subscriber, {
         next: (value) => {
-          let timestamp: unknown;
+          // Typed number, but it is the user's: checked before use.
+          let timestamp: number;
           try {
             timestamp = timestampOf(value);
           } catch (err) {
             subscriber.error(err);
             return;
           }
-          if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-            subscriber.error(new TypeError(`${OPERATOR}: timestampOf must return a finite number, got ${describe(timestamp)} for value ${describe(value)}`));
+          const error = badTimestampOf(OPERATOR, timestamp, value);
+          if (error !== null) {
+            subscriber.error(error);
             return;
           }
+          const now = scheduler.now();
           if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-          lastRecordAt = scheduler.now();
+          lastRecordAt = now;
           subscriber.next(recordOf(value, timestamp));
-          scheduleTick();
+          scheduleTick(now);
         },
         complete: () => {
           emitIfAdvanced(maxTimestamp - maxOutOfOrderness - 1);
