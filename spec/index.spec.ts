@@ -9,21 +9,32 @@ import {
 const EXPECTED_RUNTIME_EXPORTS = [
   'AsyncCallError',
   'AsyncTimeoutError',
+  'CheckpointCorruptError',
+  'CheckpointEncodeError',
+  'CheckpointRestoreError',
+  'CheckpointStoreError',
+  'CheckpointVersionError',
   'KeyedProcessError',
+  'MemoryCheckpointStore',
+  'arraySource',
   'asyncWaitMetrics',
   'asyncWaitOrdered',
   'asyncWaitUnordered',
   'barrier',
+  'checkpointMetrics',
+  'checkpointable',
   'filterRecords',
   'isBarrier',
   'isRecord',
   'isSideOutput',
   'isWatermark',
+  'jsonCodec',
   'keyedTimers',
   'keyedTimersMetrics',
   'mainOutput',
   'mapRecords',
   'outputTag',
+  'readLatestCheckpoint',
   'record',
   'selectTag',
   'sideOutput',
@@ -38,8 +49,23 @@ describe('public entry point', () => {
     expect(Object.keys(api).sort()).toEqual(EXPECTED_RUNTIME_EXPORTS);
   });
 
-  it.each(EXPECTED_RUNTIME_EXPORTS)('exports %s as a function', (name) => {
+  it.each(EXPECTED_RUNTIME_EXPORTS.filter((name) => name !== 'jsonCodec'))('exports %s as a function', (name) => {
     expect(typeof (api as Record<string, unknown>)[name]).toBe('function');
+  });
+
+  it('exports jsonCodec as a frozen codec object', () => {
+    expect(api.jsonCodec.name).toBe('json');
+    expect(Object.isFrozen(api.jsonCodec)).toBe(true);
+    expect(api.jsonCodec.decode(api.jsonCodec.encode({ a: [1, 'b', null] }))).toEqual({ a: [1, 'b', null] });
+  });
+
+  it('keeps the Node-only parts on the rxjs-sluice/node subpath', () => {
+    // Arrange / Act
+    const node = require('rxjs-sluice/node') as Record<string, unknown>;
+
+    // Assert
+    expect(Object.keys(node).sort()).toEqual(['FileCheckpointStore', 'FileSink', 'readCommitted']);
+    expect(Object.keys(api)).not.toContain('FileCheckpointStore');
   });
 
   it('exports the public types (checked by the compiler)', () => {

@@ -30,3 +30,20 @@ export { withWatermarks, type WithWatermarksOptions } from './operators/withWate
 export { KeyedProcessError, type KeyedCallback, type FiredTimer } from './errors/KeyedProcessError.js';
 export { AsyncTimeoutError } from './errors/AsyncTimeoutError.js';
 export { AsyncCallError } from './errors/AsyncCallError.js';
+export {
+  checkpointable, type CheckpointableOptions, type CheckpointableJob, type CheckpointTrigger, type RecordValueOf,
+} from './checkpoint/checkpointable.js';
+export { arraySource, type ReplayableSource, type SourceItem, type ArraySourceOptions } from './checkpoint/source.js';
+export {
+  MemoryCheckpointStore, readLatestCheckpoint, type CheckpointStore, type StoredCheckpoint, type MemoryCheckpointStoreOptions,
+  type MaybePromise,
+} from './checkpoint/store.js';
+export { jsonCodec, type CheckpointCodec } from './checkpoint/codec.js';
+export type { CheckpointSink, CheckpointedOutput } from './checkpoint/sink.js';
+export type { CheckpointWarning } from './checkpoint/warning.js';
+export { checkpointMetrics, type CheckpointMetrics, type CheckpointCounters } from './metrics/checkpointMetrics.js';
+export { CheckpointCorruptError } from './errors/CheckpointCorruptError.js';
+export { CheckpointVersionError } from './errors/CheckpointVersionError.js';
+export { CheckpointRestoreError } from './errors/CheckpointRestoreError.js';
+export { CheckpointEncodeError } from './errors/CheckpointEncodeError.js';
+export { CheckpointStoreError } from './errors/CheckpointStoreError.js';

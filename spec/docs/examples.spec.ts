@@ -24,9 +24,12 @@ describe('documentation examples', () => {
   const sources = [...filesUnder(join(root, 'src'), '.ts'), join(root, 'README.md'), ...filesUnder(join(root, 'docs'), '.md')];
   const snippets = sources.flatMap((path) => examplesIn(path).map((code, i) => ({ name: `${relative(root, path)}#${i + 1}`, code })));
 
-  it('documents every export of the public entry, types included, with TSDoc that has an ## Example', () => {
+  /** Both public entries: the core, and the Node-only subpath rxjs-sluice/node. */
+  const entries = () => readFileSync(join(root, 'src', 'index.ts'), 'utf8') + readFileSync(join(root, 'src', 'node', 'index.ts'), 'utf8');
+
+  it('documents every export of the public entries, types included, with TSDoc that has an ## Example', () => {
     // Arrange
-    const index = readFileSync(join(root, 'src', 'index.ts'), 'utf8');
+    const index = entries();
     const names = [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)]
       .flatMap((m) => m[1]!.split(','))
       .map((s) => s.trim().replace(/^type /, ''))
@@ -45,17 +48,17 @@ describe('documentation examples', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('finds an example for every public operator, constructor and error class', () => {
+  it('finds an example for every public operator, constructor, constant and error class', () => {
     // Arrange
     const documented = snippets.map((s) => s.code).join('\n');
-    const index = readFileSync(join(root, 'src', 'index.ts'), 'utf8');
+    const index = entries();
     const runtimeExports = [...index.matchAll(/export \{([^}]*)\}/g)]
       .flatMap((m) => m[1]!.split(','))
       .map((s) => s.trim())
       .filter((s) => s !== '' && !s.startsWith('type '));
 
     // Act
-    const missing = runtimeExports.filter((name) => !new RegExp(`\\b${name}\\(|new ${name}\\b|instanceof ${name}\\b`).test(documented));
+    const missing = runtimeExports.filter((name) => !new RegExp(`\\b${name}(\\(|\\.)|new ${name}\\b|instanceof ${name}\\b`).test(documented));
 
     // Assert
     expect(runtimeExports.length).toBeGreaterThan(10);
@@ -68,7 +71,7 @@ describe('documentation examples', () => {
     const options: ts.CompilerOptions = {
       strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
       lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: ['jest'], noEmit: true, skipLibCheck: true, esModuleInterop: true,
-      baseUrl: root, paths: { 'rxjs-sluice': ['src/index.ts'] },
+      baseUrl: root, paths: { 'rxjs-sluice': ['src/index.ts'], 'rxjs-sluice/node': ['src/node/index.ts'] },
     };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);

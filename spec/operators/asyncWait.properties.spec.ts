@@ -5,13 +5,18 @@
  * virtual times; for every call of every record a random delay, outcome and result shape; random capacity,
  * retry policy, timeout) through the operator in virtual time (spec/support/asyncWaitHarness.ts), and checks
  * what a user can observe: the output, the calls fn received, their AbortSignals and the metrics.
+ *
+ * Barriers: a barrier does not queue; it is forwarded the moment it arrives, overtaking every record and
+ * marker still held (Flink's behaviour). So the expected output is the mapped input without its barriers
+ * (records and watermarks / other markers keep their order or segments), with each barrier inserted right
+ * after what had been output when it arrived.
  */
 import fc from 'fast-check';
 import { AsyncCallError, AsyncTimeoutError, type StreamElement } from 'rxjs-sluice';
 import {
-  MODES, canonical, expectedOutputs, expectedPromiseOutputs, failsOf, inputOf, isPlan, maxFailsOf, parseOut,
-  recordsOf, retryArb, runScenario, runScenarioWithPromises, scenarioArb, splitBySegments, type RecordPlan,
-  type RunResult, type Scenario,
+  MODES, canonical, expectedOutputs, expectedPromiseOutputs, failsOf, inputOf, isBarrierItem, isPlan, maxFailsOf,
+  parseOut, recordsOf, retryArb, runScenario, runScenarioWithPromises, scenarioArb, splitBySegments,
+  withBarriersOnArrival, withoutBarriers, type RecordPlan, type RunResult, type Scenario,
 } from '../support/asyncWaitHarness';
 
 const NUM_RUNS = 200;
@@ -35,10 +40,13 @@ function mappedInput(scenario: Scenario, outputsOf = (rec: RecordPlan) => expect
 /** The output elements of a run. */
 const elementsOf = (run: RunResult) => run.outputs.map((e) => e.el);
 
-/** Asserts the unordered contract: same markers in the same order, and between two markers the same records. */
+/**
+ * Asserts the unordered contract, barriers aside: same watermarks and other markers in the same order, and
+ * between two of them the same records. (Barriers are checked by expectBarriersForwardedOnArrival.)
+ */
 function expectSameSegments(actual: readonly StreamElement<string>[], expected: readonly StreamElement<string>[]): void {
-  const a = splitBySegments(actual);
-  const e = splitBySegments(expected);
+  const a = splitBySegments(withoutBarriers(actual));
+  const e = splitBySegments(withoutBarriers(expected));
   expect(a.markers).toStrictEqual(e.markers);
   expect(a.segments.map(canonical)).toStrictEqual(e.segments.map(canonical));
   // Each output record is exactly the expected one (value and timestamp, no extra keys).
@@ -69,17 +77,36 @@ function expectResultsReleasedTogether(actual: readonly StreamElement<string>[],
   for (const run of actualRuns) expect(run).toStrictEqual(expectedRuns.get(parseOut(run[0]!).id));
 }
 
+/**
+ * Asserts that every barrier of the scenario left the moment it arrived: it is the very next thing the
+ * operator did after the source's next (no call started, nothing else output in between), and so it sits in
+ * the output right after what had been output before its arrival. Barriers keep their input order.
+ */
+function expectBarriersForwardedOnArrival(run: RunResult, scenario: Scenario): void {
+  const barriers = scenario.items.flatMap((item, i) => (isBarrierItem(item.el) ? [{ el: item.el, i }] : []));
+  expect(run.outputs.filter((e) => e.el.kind === 'barrier').map((e) => e.el)).toStrictEqual(barriers.map((b) => b.el));
+  for (const { el, i } of barriers) {
+    const out = run.outputs[run.outputsBeforeArrival[i]!];
+    expect(out?.el).toStrictEqual(el);
+    expect(out?.seq).toBe(run.arrivalSeqs[i]! + 1);
+    expect(out?.t).toBe(run.arrivals[i]);
+  }
+}
+
 describe('asyncWaitOrdered: output order', () => {
-  it('P1: the output is exactly the mapped input, records and markers in input order', () => {
+  it('P1: the output is exactly the mapped input, records and watermarks / other markers in input order, barriers on arrival', () => {
     fc.assert(
       fc.property(scenarioArb({ maxFails: 1 }), capacityArb, retryArb(), (scenario, capacity, retry) => {
         // Arrange
         const options = { mode: 'ordered' as const, capacity, retry: { ...retry, maxRetries: Math.max(retry.maxRetries, maxFailsOf(scenario)) } };
+        const barrierFree = withoutBarriers(mappedInput(scenario));
         // Act
         const run = runScenario(scenario, options);
         // Assert
         expect(run.error).toBeUndefined();
-        expect(elementsOf(run)).toStrictEqual(mappedInput(scenario));
+        expect(withoutBarriers(elementsOf(run))).toStrictEqual(barrierFree);
+        expect(elementsOf(run)).toStrictEqual(withBarriersOnArrival(scenario, barrierFree, run.outputsBeforeArrival));
+        expectBarriersForwardedOnArrival(run, scenario);
         expect(run.completedAt).toBeDefined();
       }),
       { numRuns: NUM_RUNS },
@@ -88,7 +115,7 @@ describe('asyncWaitOrdered: output order', () => {
 });
 
 describe.each(MODES)('async-wait %s', (mode) => {
-  it('P2: same records as the input, and none crosses a watermark, barrier or other marker', () => {
+  it('P2: same records as the input, none crosses a watermark or other marker, and barriers go out on arrival', () => {
     fc.assert(
       fc.property(scenarioArb(), capacityArb, (scenario, capacity) => {
         // Arrange
@@ -98,7 +125,9 @@ describe.each(MODES)('async-wait %s', (mode) => {
         // Assert
         expect(run.error).toBeUndefined();
         expectSameSegments(elementsOf(run), expected);
-        expectResultsReleasedTogether(elementsOf(run), expected);
+        expectBarriersForwardedOnArrival(run, scenario);
+        // Results of one input are never split, by a marker or by a barrier that overtakes them.
+        expectResultsReleasedTogether(elementsOf(run), withoutBarriers(expected));
         expect(run.completedAt).toBeDefined();
       }),
       { numRuns: NUM_RUNS },
@@ -183,8 +212,9 @@ describe.each(MODES)('async-wait %s', (mode) => {
         // Act
         const run = runScenario(scenario, options);
         // Assert: a record's results leave once its final call has ended and (ordered) every earlier record's,
-        // or (unordered) every record's before the last marker ahead of it; a marker once every record before
-        // it has ended (and it has arrived).
+        // or (unordered) every record's before the last watermark / other marker ahead of it; such a marker
+        // once every record before it has ended (and it has arrived); a barrier when it arrives, holding
+        // nothing back.
         const finalEnd = new Map<number, number>();
         for (const c of run.calls) finalEnd.set(c.id, Math.max(finalEnd.get(c.id) ?? -Infinity, c.end!));
         const expectedTimes: number[] = [];
@@ -196,6 +226,8 @@ describe.each(MODES)('async-wait %s', (mode) => {
             allBefore = Math.max(allBefore, own);
             const release = mode === 'ordered' ? allBefore : Math.max(own, segmentsBefore);
             for (let k = 0; k < item.el.outputs; k++) expectedTimes.push(release);
+          } else if (isBarrierItem(item.el)) {
+            expectedTimes.push(run.arrivals[i]!);
           } else {
             const release = Math.max(allBefore, run.arrivals[i]!);
             if (mode === 'ordered') allBefore = release;
@@ -203,19 +235,24 @@ describe.each(MODES)('async-wait %s', (mode) => {
             expectedTimes.push(release);
           }
         });
-        // Match each output to its input element: by input order for markers, by value for records.
+        // Match each output to its input element: by value for records, by input order for barriers and, apart,
+        // for the other markers (a barrier may overtake a held watermark, never another barrier).
         const timeOf = new Map<string, number>();
+        const barrierTimes: number[] = [];
         const markerTimes: number[] = [];
         for (const e of run.outputs) {
           if (e.el.kind === 'record') timeOf.set(e.el.value, e.t);
+          else if (e.el.kind === 'barrier') barrierTimes.push(e.t);
           else markerTimes.push(e.t);
         }
         const actualTimes: number[] = [];
+        let b = 0;
         let m = 0;
         for (const item of scenario.items) {
           if (isPlan(item.el)) {
             for (let k = 0; k < item.el.outputs; k++) actualTimes.push(timeOf.get(`${item.el.id}:${k}@${failsOf(item.el) + 1}`)!);
-          } else actualTimes.push(markerTimes[m++]!);
+          } else if (isBarrierItem(item.el)) actualTimes.push(barrierTimes[b++]!);
+          else actualTimes.push(markerTimes[m++]!);
         }
         expect(actualTimes).toStrictEqual(expectedTimes);
       }),
@@ -376,9 +413,21 @@ describe.each(MODES)('async-wait %s', (mode) => {
           // Assert
           expect(run.error).toBeUndefined();
           expect(run.completed).toBe(true);
-          if (mode === 'ordered') expect(run.outputs).toStrictEqual(expected);
-          else expectSameSegments(run.outputs, expected);
+          const barrierFree = withoutBarriers(expected);
+          if (mode === 'ordered') {
+            expect(withoutBarriers(run.outputs)).toStrictEqual(barrierFree);
+            expect(run.outputs).toStrictEqual(withBarriersOnArrival(scenario, barrierFree, run.outputsBeforeArrival));
+          } else expectSameSegments(run.outputs, expected);
           expect(run.outputs.length).toBe(expected.length);
+          // Each barrier went out inside the source's next that delivered it, and was the only output there.
+          expect(run.outputs.filter((el) => el.kind === 'barrier'))
+            .toStrictEqual(scenario.items.flatMap((item) => (isBarrierItem(item.el) ? [item.el] : [])));
+          scenario.items.forEach((item, i) => {
+            if (!isBarrierItem(item.el)) return;
+            expect(run.outputs[run.outputsBeforeArrival[i]!]).toStrictEqual(item.el);
+            expect(run.outputsAfterArrival[i]! - run.outputsBeforeArrival[i]!).toBe(1);
+          });
+          expectResultsReleasedTogether(run.outputs, barrierFree);
           for (const rec of records) {
             expect(run.calls.filter((c) => c.id === rec.id).map((c) => c.attempt))
               .toStrictEqual(Array.from({ length: failsOf(rec) + 1 }, (_, i) => i + 1));

@@ -43,8 +43,8 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s', (_name, operator, mode) => {
         const source = cold<El>('(aWBb|)', { a: record(1), W: watermark(1), B: barrier(1), b: record(2) });
         // Act
         const out = source.pipe(operator(delayedTimesTen(scheduler, { 1: 10, 2: 5 }, calls), { capacity: 2 }));
-        // Assert
-        expectObservable(out).toBe('10ms (AWBb|)', { A: record(10), W: watermark(1), B: barrier(1), b: record(20) });
+        // Assert: B is forwarded on arrival; b (done at 5) stays behind a (ordered) or behind W (unordered).
+        expectObservable(out).toBe('B 9ms (AWb|)', { A: record(10), W: watermark(1), B: barrier(1), b: record(20) });
       });
       expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 0]]);
     });
@@ -59,6 +59,91 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s', (_name, operator, mode) => {
         // Assert: W does not overtake the waiting b.
         expectObservable(out).toBe('10ms A 9ms (BW|)', { A: record(10), B: record(20), W: watermark(2) });
       });
+    });
+  });
+
+  describe('barriers', () => {
+    it('forwards a barrier on arrival, overtaking a record whose call is in flight', () => {
+      const scheduler = newScheduler();
+      const calls: Call[] = [];
+      scheduler.run(({ cold, expectObservable }) => {
+        // Arrange: a@0 takes 10 ms, B@3, b@4 takes 2 ms (done at 6), source done at 5.
+        const source = cold<El>('a 2ms B b|', { a: record(1), B: barrier(1), b: record(2) });
+        // Act
+        const out = source.pipe(operator(delayedTimesTen(scheduler, { 1: 10, 2: 2 }, calls)));
+        // Assert: B leaves at 3, ahead of a; b waits for a when ordered, and, as B is no boundary, leaves
+        // when done when unordered.
+        const expected = forMode(mode, { ordered: '3ms B 6ms (AC|)', unordered: '3ms B 2ms C 3ms (A|)' });
+        expectObservable(out).toBe(expected, { A: record(10), B: barrier(1), C: record(20) });
+      });
+      expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 4]]);
+    });
+
+    it('forwards a barrier on arrival, overtaking inputs queued beyond capacity; a watermark behind it still waits', () => {
+      const scheduler = newScheduler();
+      const calls: Call[] = [];
+      const metrics = asyncWaitMetrics();
+      const atBarrier: AsyncWaitCounters[] = [];
+      scheduler.run(({ cold, expectObservable }) => {
+        // Arrange: capacity 1, 10 ms calls; b waits for a's slot; then B and W arrive, all at 0.
+        const source = cold<El>('(abBW|)', { a: record(1), b: record(2), B: barrier(1), W: watermark(2) });
+        // Act
+        const out = source.pipe(
+          operator(delayedTimesTen(scheduler, { 1: 10, 2: 10 }, calls), { capacity: 1, metrics }),
+          tap((e) => {
+            if (e.kind === 'barrier') atBarrier.push(metrics.snapshot());
+          }),
+        );
+        // Assert: B leaves at 0, while a is in flight and b still queued; W keeps its place behind b.
+        expectObservable(out).toBe('B 9ms A 9ms (CW|)', { A: record(10), B: barrier(1), C: record(20), W: watermark(2) });
+      });
+      expect(atBarrier).toEqual([expect.objectContaining({ inFlight: 1, waiting: 0, buffered: 1, started: 1, emitted: 0 })]);
+      expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 10]]);
+    });
+
+    it('lets a barrier overtake held watermarks, while watermarks keep their order relative to records', () => {
+      const scheduler = newScheduler();
+      scheduler.run(({ cold, expectObservable }) => {
+        // Arrange: a@0 (10 ms), V@1, b@2 (5 ms, done at 7), B@3, c@4 (1 ms, done at 5), W@5, source done at 6.
+        const source = cold<El>('aVbBcW|', {
+          a: record(1), V: watermark(1), b: record(2), B: barrier(1), c: record(3), W: watermark(2),
+        });
+        // Act
+        const out = source.pipe(operator(delayedTimesTen(scheduler, { 1: 10, 2: 5, 3: 1 })));
+        // Assert: B leaves at 3, ahead of a and V; at 10, V still follows a, b and c still sit between V and W
+        // (in completion order when unordered).
+        const expected = forMode(mode, { ordered: '3ms B 6ms (AVPQW|)', unordered: '3ms B 6ms (AVQPW|)' });
+        expectObservable(out).toBe(expected, {
+          A: record(10), V: watermark(1), P: record(20), B: barrier(1), Q: record(30), W: watermark(2),
+        });
+      });
+    });
+
+    it('forwards a barrier pushed from inside next while draining once the drain loop ends, never between results of one record', () => {
+      const scheduler = newScheduler();
+      const seen: Array<[number, El]> = [];
+      scheduler.run(({ cold }) => {
+        // Arrange: a answers two values at 5; W; b answers two values at 1, held behind a (ordered) or W
+        // (unordered); so at 5 one drain loop emits a's results, W and b's results. The subscriber pushes
+        // barrier 1 into the source as soon as it sees a's first result.
+        const input = new Subject<El>();
+        const inners: Record<number, Observable<number>> = {
+          1: cold('5ms (pq|)', { p: 10, q: 11 }),
+          2: cold('1ms (rs|)', { r: 20, s: 21 }),
+        };
+        input.pipe(operator((x) => inners[x]!)).subscribe((e) => {
+          seen.push([scheduler.now(), e]);
+          if (e.kind === 'record' && e.value === 10) input.next(barrier(1));
+        });
+        // Act
+        input.next(record(1));
+        input.next(watermark(1));
+        input.next(record(2));
+      });
+      // Assert: the barrier comes after the whole loop, not between 10 and 11, nor anywhere inside it.
+      expect(seen).toEqual([
+        [5, record(10)], [5, record(11)], [5, watermark(1)], [5, record(20)], [5, record(21)], [5, barrier(1)],
+      ]);
     });
   });
 

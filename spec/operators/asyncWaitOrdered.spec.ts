@@ -25,7 +25,7 @@ describe('asyncWaitOrdered', () => {
       expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 2], [3, 4]]);
     });
 
-    it('keeps watermarks, barriers and unknown element kinds in their input positions', () => {
+    it('keeps watermarks and unknown element kinds in their input positions, while a barrier goes out on arrival', () => {
       const scheduler = newScheduler();
       const custom = { kind: 'custom', payload: 'x' } as unknown as El;
       scheduler.run(({ cold, expectObservable }) => {
@@ -35,8 +35,8 @@ describe('asyncWaitOrdered', () => {
         });
         // Act
         const out = source.pipe(asyncWaitOrdered(delayedTimesTen(scheduler, { 1: 35, 2: 5, 3: 15 })));
-        // Assert: W, b and B wait behind a until 35; c and X go at 55.
-        expectObservable(out).toBe('35ms (AWbB) 14ms (cX|)', {
+        // Assert: B overtakes a, W and b (all held) at 30; W and b wait behind a until 35; c and X go at 55.
+        expectObservable(out).toBe('30ms B 4ms (AWb) 15ms (cX|)', {
           A: record(10), W: watermark(5), b: record(20), B: barrier(7), c: record(30), X: custom,
         });
       });

@@ -3,6 +3,11 @@
  * markers; a plan for every call of every record) and a runner that plays one scenario through
  * asyncWaitOrdered / asyncWaitUnordered in virtual time and records everything observable.
  *
+ * Barriers do not queue: the operators forward a barrier the moment it arrives, ahead of every record and
+ * marker they still hold (Flink's behaviour). Watermarks and other markers keep their places. The runners
+ * therefore record, for every input element, what had been output when it arrived, so a spec can check
+ * that a barrier is the very next output after its arrival.
+ *
  * Virtual time: a VirtualTimeScheduler (TestScheduler's base class, without its 750-frame limit) drives the
  * source, the inner timers of fn and the operator's own timeouts and retry delays; `flush()` runs it all.
  */
@@ -136,6 +141,34 @@ export function isPlan(el: RecordPlan | Marker): el is RecordPlan {
   return el.kind === 'record';
 }
 
+/** True for a checkpoint barrier: the one marker the operators forward on arrival instead of queueing. */
+export function isBarrierItem(el: RecordPlan | Marker): el is CheckpointBarrier {
+  return el.kind === 'barrier';
+}
+
+/** The elements without their barriers: what must keep input order (ordered) or segments (unordered). */
+export function withoutBarriers<T>(elements: readonly StreamElement<T>[]): StreamElement<T>[] {
+  return elements.filter((el) => el.kind !== 'barrier');
+}
+
+/**
+ * The reference model of barriers: each barrier leaves the moment it arrives, so it is inserted into the
+ * barrier-free output exactly after what had been output before its arrival (`outputsBeforeArrival[i]` for
+ * item i, counting earlier barriers). Barriers are spliced in arrival order, which is their input order.
+ */
+export function withBarriersOnArrival<T>(
+  scenario: Scenario, barrierFree: readonly StreamElement<T>[], outputsBeforeArrival: readonly number[],
+): StreamElement<T>[] {
+  const out = [...barrierFree];
+  scenario.items.forEach((item, i) => {
+    if (!isBarrierItem(item.el)) return;
+    const at = outputsBeforeArrival[i]!;
+    if (at > out.length) throw new Error(`barrier ${i} arrived after ${at} outputs, but only ${out.length} are expected`);
+    out.splice(at, 0, item.el as StreamElement<T>);
+  });
+  return out;
+}
+
 /** The input element an item stands for. */
 export function inputOf(el: RecordPlan | Marker): StreamElement<number> {
   return isPlan(el) ? record(el.id, el.timestamp) : (el as StreamElement<number>);
@@ -227,6 +260,9 @@ export interface Emission {
 
 export interface RunResult {
   readonly arrivals: number[];
+  /** `seq` of each item's arrival (the source's next), and the number of outputs emitted before it. */
+  readonly arrivalSeqs: number[];
+  readonly outputsBeforeArrival: number[];
   readonly sourceCompleteAt: number;
   readonly outputs: Emission[];
   readonly completedAt: number | undefined;
@@ -383,16 +419,22 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     arrivals.push(at);
   }
   const sourceCompleteAt = at + scenario.tailGap;
+  const outputs: Emission[] = [];
+  const arrivalSeqs: number[] = [];
+  const outputsBeforeArrival: number[] = [];
   const source = new Observable<StreamElement<number>>((subscriber) => {
     const actions = new Subscription();
     scenario.items.forEach((item, i) => {
-      actions.add(sched.schedule(() => subscriber.next(inputOf(item.el)), arrivals[i]!));
+      actions.add(sched.schedule(() => {
+        arrivalSeqs[i] = seq++;
+        outputsBeforeArrival[i] = outputs.length;
+        subscriber.next(inputOf(item.el));
+      }, arrivals[i]!));
     });
     actions.add(sched.schedule(() => subscriber.complete(), sourceCompleteAt));
     return actions;
   });
 
-  const outputs: Emission[] = [];
   let completedAt: number | undefined;
   let error: unknown;
   let erroredAt: number | undefined;
@@ -426,6 +468,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     : calls.filter((c) => c.start >= firstCallAt[c.id]! + opts.timeout!);
   return {
     arrivals,
+    arrivalSeqs,
+    outputsBeforeArrival,
     sourceCompleteAt,
     outputs,
     completedAt,
@@ -492,6 +536,9 @@ export function expectedPromiseOutputs(rec: RecordPlan, attempt: number): Stream
 
 export interface PromiseRunResult {
   readonly outputs: StreamElement<string>[];
+  /** For each item: the number of outputs before its arrival, and right after the source's next returned. */
+  readonly outputsBeforeArrival: number[];
+  readonly outputsAfterArrival: number[];
   readonly completed: boolean;
   readonly error: unknown;
   readonly calls: { id: number; attempt: number }[];
@@ -561,12 +608,17 @@ export async function runScenarioWithPromises(
   };
 
   let stopped = false;
+  const outputs: StreamElement<string>[] = [];
+  const outputsBeforeArrival: number[] = [];
+  const outputsAfterArrival: number[] = [];
   const source = new Observable<StreamElement<number>>((subscriber) => {
     void (async () => {
-      for (const item of scenario.items) {
+      for (const [i, item] of scenario.items.entries()) {
         await s.schedule(Promise.resolve(), 'arrival');
         if (stopped) return;
+        outputsBeforeArrival[i] = outputs.length;
         subscriber.next(inputOf(item.el));
+        outputsAfterArrival[i] = outputs.length;
       }
       await s.schedule(Promise.resolve(), 'source complete');
       if (!stopped) subscriber.complete();
@@ -576,7 +628,6 @@ export async function runScenarioWithPromises(
     };
   });
 
-  const outputs: StreamElement<string>[] = [];
   let completed = false;
   let error: unknown;
   source.pipe(operatorOf(opts.mode)(fn, {
@@ -598,15 +649,16 @@ export async function runScenarioWithPromises(
   });
   await s.waitIdle();
   return {
-    outputs, completed, error, calls, maxRunning, maxHeldModel, maxHeldGauge, firstCallOrder,
+    outputs, outputsBeforeArrival, outputsAfterArrival, completed, error, calls, maxRunning, maxHeldModel, maxHeldGauge, firstCallOrder,
     finalMetrics: metrics.snapshot(),
   };
 }
 
 /**
  * The reference model of when a record may leave the operator. Every record has a segment (the number of
- * markers before it); a record is releasable once it is done and, ordered, every earlier record is done,
- * or, unordered, every record of an earlier segment is done. The runners flip `done` / `started` as calls go.
+ * watermarks and other markers before it; barriers do not count: they never queue, so they hold nothing
+ * back); a record is releasable once it is done and, ordered, every earlier record is done, or, unordered,
+ * every record of an earlier segment is done. The runners flip `done` / `started` as calls go.
  */
 function releaseModel(scenario: Scenario, mode: Mode) {
   const records = recordsOf(scenario);
@@ -614,7 +666,7 @@ function releaseModel(scenario: Scenario, mode: Mode) {
   let segment = 0;
   for (const item of scenario.items) {
     if (isPlan(item.el)) segmentOf[item.el.id] = segment;
-    else segment++;
+    else if (!isBarrierItem(item.el)) segment++;
   }
   const done = new Array<boolean>(records.length).fill(false);
   const started = new Array<boolean>(records.length).fill(false);

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { type StreamElement } from '../elements/streamElement.js';
+import { statefulOperator } from '../internal/checkpoint/stateful.js';
 import { AsyncWaitRun } from '../internal/asyncWait/asyncWaitRun.js';
 import { resolveAsyncWaitOptions, type AsyncFunction, type AsyncWaitOptions } from '../internal/asyncWait/options.js';
 import { OrderedQueue } from '../internal/asyncWait/orderedQueue.js';
@@ -39,8 +40,8 @@ export function asyncWaitOrdered<I, O>(
   options?: AsyncWaitOptions<I, O>,
 ): OperatorFunction<StreamElement<I>, StreamElement<O>> {
   const resolved = resolveAsyncWaitOptions('asyncWaitOrdered', fn, options);
-  return (source) =>
+  return statefulOperator('asyncWaitOrdered', resolved.id, (checkpoint) => (source) =>
     new Observable<StreamElement<O>>((subscriber) => {
-      new AsyncWaitRun<I, O>('asyncWaitOrdered', subscriber, fn, resolved, new OrderedQueue<I, O>()).start(source);
-    });
+      new AsyncWaitRun<I, O>('asyncWaitOrdered', subscriber, fn, resolved, new OrderedQueue<I, O>(), checkpoint).start(source);
+    }));
 }

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { type StreamElement } from '../elements/streamElement.js';
+import { statefulOperator } from '../internal/checkpoint/stateful.js';
 import { AsyncWaitRun } from '../internal/asyncWait/asyncWaitRun.js';
 import { resolveAsyncWaitOptions, type AsyncFunction, type AsyncWaitOptions } from '../internal/asyncWait/options.js';
 import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
@@ -34,8 +35,8 @@ export function asyncWaitUnordered<I, O>(
   options?: AsyncWaitOptions<I, O>,
 ): OperatorFunction<StreamElement<I>, StreamElement<O>> {
   const resolved = resolveAsyncWaitOptions('asyncWaitUnordered', fn, options);
-  return (source) =>
+  return statefulOperator('asyncWaitUnordered', resolved.id, (checkpoint) => (source) =>
     new Observable<StreamElement<O>>((subscriber) => {
-      new AsyncWaitRun<I, O>('asyncWaitUnordered', subscriber, fn, resolved, new UnorderedQueue<I, O>()).start(source);
-    });
+      new AsyncWaitRun<I, O>('asyncWaitUnordered', subscriber, fn, resolved, new UnorderedQueue<I, O>(), checkpoint).start(source);
+    }));
 }

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { type StreamElement } from '../elements/streamElement.js';
+import { statefulOperator } from '../internal/checkpoint/stateful.js';
 import { KeyedTimersRun } from '../internal/keyedTimers/keyedTimersRun.js';
 import { resolveKeyedTimersOptions, type KeyedProcessFunction, type KeyedTimersOptions } from '../internal/keyedTimers/options.js';
 
@@ -49,8 +50,8 @@ export function keyedTimers<I, O, K extends string | number = string | number, S
   options?: KeyedTimersOptions,
 ): OperatorFunction<StreamElement<I>, StreamElement<O>> {
   const resolved = resolveKeyedTimersOptions(fn, options);
-  return (source) =>
+  return statefulOperator('keyedTimers', resolved.id, (checkpoint) => (source) =>
     new Observable<StreamElement<O>>((subscriber) => {
-      new KeyedTimersRun<I, O, K, S>(subscriber, fn, resolved).start(source);
-    });
+      new KeyedTimersRun<I, O, K, S>(subscriber, fn, resolved, checkpoint).start(source);
+    }));
 }

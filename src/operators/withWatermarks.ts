@@ -2,6 +2,8 @@ import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, 
 import { recordOf, type StreamElement } from '../elements/streamElement.js';
 import { badTimestampOf } from '../internal/timestamps.js';
 import { subscribeSource } from '../internal/forwardingObserver.js';
+import { checkOperatorId, malformedStateError, statefulOperator, unboundOperatorError } from '../internal/checkpoint/stateful.js';
+import { describe } from '../internal/describe.js';
 import {
   expectFunction, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
 } from '../internal/validate.js';
@@ -39,10 +41,25 @@ export interface WithWatermarksOptions<T> {
    * @default asyncScheduler
    */
   readonly scheduler?: SchedulerLike;
+  /**
+   * What arrives: plain `'values'`, or `'elements'` (a StreamElement stream, such as a `checkpointable`
+   * source's). With `'elements'`, each record is re-stamped by `timestampOf(record.value)`, barriers and side
+   * outputs pass in place, and upstream watermarks are dropped: this operator now owns event time (as Flink's
+   * `assignTimestampsAndWatermarks` does).
+   * @default 'values'
+   */
+  readonly input?: 'values' | 'elements';
+  /**
+   * The operator's identity in checkpoints (Flink's `uid`): required, and distinct, inside a `checkpointable`
+   * pipeline. Its snapshot is the largest timestamp seen; after a restore the first tick re-emits the
+   * watermark that follows from it.
+   * @default undefined
+   */
+  readonly id?: string;
 }
 
 const OPERATOR = 'withWatermarks';
-const KNOWN_OPTIONS = ['timestampOf', 'maxOutOfOrderness', 'interval', 'idleTimeout', 'scheduler'] as const;
+const KNOWN_OPTIONS = ['timestampOf', 'maxOutOfOrderness', 'interval', 'idleTimeout', 'scheduler', 'input', 'id'] as const;
 
 /**
  * Turns plain values into timestamped records plus watermarks: Flink's bounded-out-of-orderness watermark
@@ -67,18 +84,24 @@ const KNOWN_OPTIONS = ['timestampOf', 'maxOutOfOrderness', 'interval', 'idleTime
  * // record a@1000, record b@4000, record c@2500, then at completion watermark 1999 (4000 - 2000 - 1)
  * ```
  */
-export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<T, StreamElement<T>> {
+export function withWatermarks<T>(options: WithWatermarksOptions<T> & { readonly input?: 'values' }): OperatorFunction<T, StreamElement<T>>;
+export function withWatermarks<T>(options: WithWatermarksOptions<T> & { readonly input: 'elements' }): OperatorFunction<StreamElement<T>, StreamElement<T>>;
+export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<T | StreamElement<T>, StreamElement<T>>;
+export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<never, StreamElement<T>> {
   expectObject(OPERATOR, 'options', options);
   rejectUnknownOptions(OPERATOR, options, KNOWN_OPTIONS);
-  const { timestampOf, maxOutOfOrderness, interval = 200, idleTimeout, scheduler = asyncScheduler } = options;
+  const { timestampOf, maxOutOfOrderness, interval = 200, idleTimeout, scheduler = asyncScheduler, input = 'values', id } = options;
   expectFunction(OPERATOR, 'timestampOf', timestampOf, false);
   if (maxOutOfOrderness === undefined) throw optionError(OPERATOR, 'maxOutOfOrderness', 'given (ms, >= 0)', maxOutOfOrderness);
   expectNumber(OPERATOR, 'maxOutOfOrderness', maxOutOfOrderness, 0);
   expectNumber(OPERATOR, 'interval', interval, 0, true);
   if (idleTimeout !== undefined) expectNumber(OPERATOR, 'idleTimeout', idleTimeout, 0, true);
   expectScheduler(OPERATOR, 'scheduler', scheduler);
+  if (input !== 'values' && input !== 'elements') throw optionError(OPERATOR, 'input', "'values' or 'elements'", input);
+  checkOperatorId(OPERATOR, id);
+  const elements = input === 'elements';
 
-  return (source) =>
+  return statefulOperator('withWatermarks', id, (checkpoint) => (source: Observable<unknown>) =>
     new Observable<StreamElement<T>>((subscriber) => {
       /** When the subscription began: the origin of the tick grid. */
       const start = scheduler.now();
@@ -123,8 +146,8 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
         tick?.unsubscribe();
         tick = null;
       });
-      subscribeSource(source, subscriber, {
-        next: (value) => {
+      /** A record's value: its timestamp is (re)assigned here. */
+      const onValue = (value: T): void => {
           // Typed number, but it is the user's: checked before use.
           let timestamp: number;
           try {
@@ -143,11 +166,55 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
           lastRecordAt = now;
           subscriber.next(recordOf(value, timestamp));
           scheduleTick(now);
-        },
+      };
+
+      /** In 'elements' mode: the snapshot is the largest timestamp (null before the first record). */
+      const onElement = (element: StreamElement<T>): void => {
+        switch (element?.kind) {
+          case 'record':
+            onValue(element.value);
+            return;
+          case 'watermark':
+            return; // this operator owns event time from here on
+          case 'barrier':
+            if (checkpoint !== null) {
+              checkpoint.snapshot(element.checkpointId, { maxTimestamp: maxTimestamp === -Infinity ? null : maxTimestamp });
+            } else {
+              const error = unboundOperatorError('withWatermarks', id, element);
+              if (error !== null) {
+                subscriber.error(error);
+                return;
+              }
+            }
+            subscriber.next(element);
+            return;
+          case 'sideOutput':
+            subscriber.next(element);
+            return;
+          default:
+            subscriber.error(new TypeError(`${OPERATOR}: with input 'elements', expected a StreamElement, got ${describe(element)}`));
+        }
+      };
+
+      const restored = checkpoint?.restored as { maxTimestamp?: unknown } | null | undefined;
+      if (checkpoint !== null && restored !== undefined && restored !== null) {
+        const restoredMax = restored.maxTimestamp;
+        if (restoredMax !== null && typeof restoredMax !== 'number') {
+          subscriber.error(malformedStateError('withWatermarks', id, checkpoint, '{ maxTimestamp: number | null }'));
+          return;
+        }
+        if (restoredMax !== null) {
+          maxTimestamp = restoredMax;
+          scheduleTick(start);
+        }
+      }
+
+      subscribeSource(source, subscriber, {
+        next: (input: unknown) => (elements ? onElement(input as StreamElement<T>) : onValue(input as T)),
         complete: () => {
           emitIfAdvanced(maxTimestamp - maxOutOfOrderness - 1);
           subscriber.complete();
         },
       });
-    });
+    }));
 }

@@ -1,9 +1,10 @@
 import Denque from 'denque';
 import { from, isObservable, type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
-import { recordOf, type StreamElement, type StreamRecord } from '../../elements/streamElement.js';
+import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord } from '../../elements/streamElement.js';
 import { AsyncCallError } from '../../errors/AsyncCallError.js';
 import { AsyncTimeoutError } from '../../errors/AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
+import { malformedStateError, unboundOperatorError, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { describe } from '../describe.js';
 import { subscribeSource } from '../forwardingObserver.js';
 import { CallObserver, type CallSource } from './callObserver.js';
@@ -40,6 +41,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private draining = false;
   /** Set by a re-entrant drain(): the running loop makes one more pass. */
   private redrain = false;
+  /** Barriers that arrived while the drain loop was emitting, forwarded when it ends; null when none. */
+  private deferredBarriers: DeferredBarrier<I>[] | null = null;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
   private readonly metrics: MutableAsyncWaitMetrics;
   /** Copies of options read on the hot path. */
@@ -53,6 +56,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     private readonly options: ResolvedAsyncWaitOptions<I, O>,
     /** Held records and markers; cleared on teardown. */
     private readonly queue: HeldQueue<I, O>,
+    /** Restored state and the snapshot sink, inside a checkpointable pipeline; null outside one. */
+    private readonly checkpoint: OperatorCheckpointHandle | null,
   ) {
     this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
     this.scheduler = options.scheduler;
@@ -68,11 +73,86 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
    */
   start(source: Observable<StreamElement<I>>): void {
     this.subscriber.add(() => this.teardown());
+    if (!this.replayRestoredInputs()) return;
     subscribeSource(source, this.subscriber, {
       next: (element) => this.onInput(element),
       error: (err) => this.fail(err),
       complete: () => this.onSourceComplete(),
     });
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------------------
+
+  /**
+   * Flink's restore (testRestartWithFullQueue): the inputs held at the checkpoint go through the normal path
+   * again, with fresh calls, timeouts and attempt counts, before any new input. False if the run ended.
+   */
+  private replayRestoredInputs(): boolean {
+    const handle = this.checkpoint;
+    const restored = handle?.restored;
+    if (handle === null || restored === undefined || restored === null) return true;
+    if (!Array.isArray(restored) || !restored.every(isHeldInput)) {
+      this.fail(malformedStateError(this.operator as 'asyncWaitOrdered', this.options.id, handle, 'an array of records and watermarks'));
+      return false;
+    }
+    for (const element of restored) {
+      if (this.closed) return false;
+      this.onInput(element as StreamElement<I>);
+    }
+    return !this.closed;
+  }
+
+  /**
+   * Flink's snapshot: the input of everything held, in input order, with watermarks in their places: calls in
+   * flight, results done but not yet emitted, and inputs queued beyond capacity. Results are not stored.
+   */
+  private heldInputs(): StreamElement<I>[] {
+    const inputs: StreamElement<I>[] = [];
+    this.queue.forEach((node) => {
+      if (node.isMarker) inputs.push(node.element as StreamElement<I>);
+      else if (node.input !== null) inputs.push(node.input);
+    });
+    for (let i = 0; i < this.pending.length; i++) inputs.push(this.pending.peekAt(i)!);
+    return inputs;
+  }
+
+  /**
+   * A barrier does not queue: the operator snapshots what it holds, and the barrier overtakes it downstream
+   * (as in Flink, where it never enters the async queue). What it overtakes goes out after it, and is replayed
+   * from the snapshot on restore, so nothing is lost or duplicated.
+   *
+   * Re-entrancy: a barrier that arrives while the drain loop is emitting (a downstream pushing input from
+   * inside `next`) waits for the loop to finish, so it cannot split the results of one record. Its snapshot is
+   * then what was held when it arrived *and* is still held when it leaves: what the loop emitted meanwhile is
+   * already downstream of it, and what arrived after it is the source's to replay.
+   */
+  private onBarrier(element: CheckpointBarrier): void {
+    const handle = this.checkpoint;
+    if (handle === null) {
+      const error = unboundOperatorError(this.operator as 'asyncWaitOrdered', this.options.id, element);
+      if (error !== null) {
+        this.fail(error);
+        return;
+      }
+    }
+    if (this.draining) {
+      (this.deferredBarriers ??= []).push({ element, heldOnArrival: handle === null ? null : this.heldInputs() });
+      return;
+    }
+    handle?.snapshot(element.checkpointId, this.heldInputs());
+    this.subscriber.next(element as StreamElement<O>);
+  }
+
+  /** Forwards the barriers that arrived during the drain loop, each with its snapshot (see onBarrier). */
+  private forwardDeferredBarriers(barriers: DeferredBarrier<I>[]): void {
+    for (const { element, heldOnArrival } of barriers) {
+      if (this.closed) return;
+      if (heldOnArrival !== null) {
+        const stillHeld = new Set(this.heldInputs());
+        this.checkpoint!.snapshot(element.checkpointId, heldOnArrival.filter((input) => stillHeld.has(input)));
+      }
+      this.subscriber.next(element as StreamElement<O>);
+    }
   }
 
   // ---- input -------------------------------------------------------------------------------------------
@@ -83,6 +163,10 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       this.fail(new TypeError(
         `${this.operator}: expected a StreamElement (record, watermark or barrier), got ${describe(element)}; wrap plain values with toRecords()`,
       ));
+      return;
+    }
+    if (element.kind === 'barrier') {
+      this.onBarrier(element);
       return;
     }
     const pending = this.pending;
@@ -346,6 +430,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     } finally {
       this.draining = false;
     }
+    const barriers = this.deferredBarriers;
+    if (barriers !== null) {
+      this.deferredBarriers = null;
+      this.forwardDeferredBarriers(barriers);
+    }
     this.maybeComplete();
   }
 
@@ -405,8 +494,21 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.heldRecords = 0;
     this.queue.clear();
     this.pending.clear();
+    this.deferredBarriers = null;
     if (this.timeouts !== null) this.timeouts.clear();
   }
+}
+
+/** A barrier that arrived during the drain loop, with the inputs held at that moment (null outside a pipeline). */
+interface DeferredBarrier<I> {
+  readonly element: CheckpointBarrier;
+  readonly heldOnArrival: StreamElement<I>[] | null;
+}
+
+/** What an async-wait snapshot may hold: records, watermarks and side outputs from upstream. */
+function isHeldInput(value: unknown): boolean {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return kind === 'record' || kind === 'watermark' || kind === 'sideOutput';
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -1,3 +1,4 @@
+import { checkOperatorId } from '../checkpoint/stateful.js';
 import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { MutableAsyncWaitMetrics, type AsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
 import {
@@ -183,6 +184,12 @@ export interface AsyncWaitOptions<I, O> {
    * @default undefined (counters are kept privately)
    */
   readonly metrics?: AsyncWaitMetrics;
+  /**
+   * The operator's identity in checkpoints (Flink's `uid`): required, and distinct, when the operator runs
+   * inside a `checkpointable` pipeline. Keep it stable across releases, or state cannot be restored.
+   * @default undefined
+   */
+  readonly id?: string;
 }
 
 /** Retry policy after validation, with the delay normalised to a function. */
@@ -204,9 +211,10 @@ export interface ResolvedAsyncWaitOptions<I, O> {
   readonly scheduler: SchedulerLike;
   /** Undefined when the user passed none; each subscription then keeps its own. */
   readonly metrics: MutableAsyncWaitMetrics | undefined;
+  readonly id: string | undefined;
 }
 
-const KNOWN_OPTIONS = ['capacity', 'timeout', 'onTimeout', 'retry', 'onError', 'scheduler', 'metrics'] as const;
+const KNOWN_OPTIONS = ['capacity', 'timeout', 'onTimeout', 'retry', 'onError', 'scheduler', 'metrics', 'id'] as const;
 const KNOWN_RETRY_OPTIONS = ['maxRetries', 'delay', 'retryOnError', 'retryOnResult'] as const;
 
 /** Validates every option up front, so a mistake throws when the operator is created, not mid-stream. */
@@ -219,13 +227,14 @@ export function resolveAsyncWaitOptions<I, O>(
   if (options === undefined) options = {};
   expectObject(operator, 'options', options);
   rejectUnknownOptions(operator, options, KNOWN_OPTIONS);
-  const { capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics } = options;
+  const { capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics, id } = options;
 
   expectInteger(operator, 'capacity', capacity, 1);
   if (timeout !== undefined) expectNumber(operator, 'timeout', timeout, 0, true);
   expectFunction(operator, 'onTimeout', onTimeout);
   expectFunction(operator, 'onError', onError);
   expectScheduler(operator, 'scheduler', scheduler);
+  checkOperatorId(operator, id);
   if (metrics !== undefined && !(metrics instanceof MutableAsyncWaitMetrics)) {
     throw optionError(operator, 'metrics', 'an object created by asyncWaitMetrics()', metrics);
   }
@@ -241,6 +250,7 @@ export function resolveAsyncWaitOptions<I, O>(
     onError,
     scheduler,
     metrics,
+    id,
   };
 }
 

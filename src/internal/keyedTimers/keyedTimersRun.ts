@@ -1,9 +1,10 @@
 import Denque from 'denque';
 import { type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { sideOutputOf } from '../../elements/outputTag.js';
-import { recordOf, type StreamElement, type StreamRecord, type Watermark } from '../../elements/streamElement.js';
+import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark } from '../../elements/streamElement.js';
 import { KeyedProcessError } from '../../errors/KeyedProcessError.js';
 import { MutableKeyedTimersMetrics } from '../../metrics/keyedTimersMetrics.js';
+import { malformedStateError, unboundOperatorError, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { describe } from '../describe.js';
 import { subscribeSource } from '../forwardingObserver.js';
 import { CallbackContext, type ContextHost } from './callbackContext.js';
@@ -12,6 +13,27 @@ import { ProcessingClock } from './processingClock.js';
 import { TimerQueue, type TimerKey, type TimerNode } from './timerQueue.js';
 
 const OPERATOR = 'keyedTimers';
+
+/** What a keyedTimers snapshot holds (JSON-shaped: the watermark -Infinity is written as null). */
+interface KeyedTimersSnapshot<K, S> {
+  readonly watermark: number | null;
+  readonly state: [K, S][];
+  readonly eventTimers: [K, number][];
+  readonly processingTimers: [K, number][];
+}
+
+function isKeyedTimersSnapshot(value: unknown): value is KeyedTimersSnapshot<TimerKey, unknown> {
+  const snapshot = value as Record<string, unknown> | null;
+  if (snapshot === null || typeof snapshot !== 'object') return false;
+  const isKey = (key: unknown): boolean => typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key));
+  const isPairs = (pairs: unknown, second: (v: unknown) => boolean): boolean =>
+    Array.isArray(pairs) && pairs.every((pair) => Array.isArray(pair) && pair.length === 2 && isKey(pair[0]) && second(pair[1]));
+  const watermark = snapshot['watermark'];
+  return (watermark === null || typeof watermark === 'number') &&
+    isPairs(snapshot['state'], () => true) &&
+    isPairs(snapshot['eventTimers'], Number.isFinite) &&
+    isPairs(snapshot['processingTimers'], Number.isFinite);
+}
 /** Mail: the physical processing-time timer went off. */
 const PROCESSING_WAKE = Symbol('processing wake');
 /** Mail: the source completed. */
@@ -68,6 +90,8 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     private readonly subscriber: Subscriber<StreamElement<O>>,
     private readonly fn: KeyedProcessFunction<I, O, K, S>,
     private readonly options: ResolvedKeyedTimersOptions,
+    /** Restored state and the snapshot sink, inside a checkpointable pipeline; null outside one. */
+    private readonly checkpoint: OperatorCheckpointHandle | null = null,
   ) {
     this.metrics = options.metrics ?? new MutableKeyedTimersMetrics();
     this.scheduler = options.scheduler;
@@ -78,6 +102,7 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   /** Subscribes to the source; the teardown is registered first, so a synchronous unsubscribe runs it. */
   start(source: Observable<StreamElement<I>>): void {
     this.subscriber.add(() => this.teardown());
+    if (!this.restore()) return;
     subscribeSource(source, this.subscriber, {
       next: (element) => this.post(element),
       error: (err) => this.fail(err),
@@ -121,6 +146,8 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
       this.onRecord(mail);
     } else if (mail.kind === 'watermark') {
       this.onWatermark(mail);
+    } else if (mail.kind === 'barrier') {
+      this.onBarrier(mail);
     } else {
       this.subscriber.next(mail); // barriers and side outputs from upstream keep their place
     }
@@ -178,6 +205,56 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     if (this.closed) return;
     this.metrics.watermarksForwarded++;
     this.subscriber.next(mark);
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------------------------
+
+  /**
+   * Flink's snapshot of a KeyedProcessOperator: every key's state, both timer sets (in firing order, so ties
+   * restore in registration order) and the current watermark. It runs as mail, so no callback is half done.
+   */
+  private onBarrier(element: CheckpointBarrier): void {
+    const handle = this.checkpoint;
+    if (handle === null) {
+      const error = unboundOperatorError(OPERATOR, this.options.id, element);
+      if (error !== null) {
+        this.fail(error);
+        return;
+      }
+    } else {
+      const snapshot: KeyedTimersSnapshot<K, S> = {
+        watermark: this.currentWatermark === -Infinity ? null : this.currentWatermark,
+        state: [...this.states],
+        eventTimers: this.eventTimers.entries(),
+        processingTimers: this.processingTimers.entries(),
+      };
+      handle.snapshot(element.checkpointId, snapshot);
+    }
+    this.subscriber.next(element);
+  }
+
+  /**
+   * Puts the restored state back before any input. Processing-time timers that came due while the pipeline
+   * was down fire as soon as the scheduler runs (Flink does the same); event-time timers wait for a watermark.
+   * False if the run ended (malformed state).
+   */
+  private restore(): boolean {
+    const handle = this.checkpoint;
+    const restored = handle?.restored as KeyedTimersSnapshot<K, S> | null | undefined;
+    if (handle === null || restored === undefined || restored === null) return true;
+    if (!isKeyedTimersSnapshot(restored)) {
+      this.fail(malformedStateError(OPERATOR, this.options.id, handle, '{ watermark, state, eventTimers, processingTimers }'));
+      return false;
+    }
+    const metrics = this.metrics;
+    this.currentWatermark = restored.watermark ?? -Infinity;
+    for (const [key, value] of restored.state) this.states.set(key, value);
+    metrics.keysWithState += this.states.size;
+    for (const [key, time] of restored.eventTimers) if (this.eventTimers.add(key, time)) metrics.eventTimers++;
+    for (const [key, time] of restored.processingTimers) if (this.processingTimers.add(key, time)) metrics.processingTimers++;
+    const head = this.processingTimers.peek();
+    if (head !== undefined) this.clock.armFor(head.timestamp);
+    return true;
   }
 
   // ---- timers ------------------------------------------------------------------------------------------------

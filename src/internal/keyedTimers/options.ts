@@ -2,6 +2,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { type OutputTag } from '../../elements/outputTag.js';
 import { MutableKeyedTimersMetrics, type KeyedTimersMetrics } from '../../metrics/keyedTimersMetrics.js';
 import { describe } from '../describe.js';
+import { checkOperatorId } from '../checkpoint/stateful.js';
 import { expectObject, expectScheduler, optionError, rejectUnknownOptions } from '../validate.js';
 
 /**
@@ -183,6 +184,13 @@ export interface KeyedTimersOptions {
    * @default undefined (counters are kept privately)
    */
   readonly metrics?: KeyedTimersMetrics;
+  /**
+   * The operator's identity in checkpoints (Flink's `uid`): required, and distinct, when the operator runs
+   * inside a `checkpointable` pipeline. Its snapshot holds every key's state, both timer sets and the current
+   * watermark; state values must therefore be encodable by the pipeline's codec (plain JSON by default).
+   * @default undefined
+   */
+  readonly id?: string;
 }
 
 /** Options after validation and defaults. */
@@ -192,10 +200,11 @@ export interface ResolvedKeyedTimersOptions {
   readonly eventTimersOnComplete: 'fire' | 'drop';
   /** Undefined when the user passed none; each subscription then keeps its own. */
   readonly metrics: MutableKeyedTimersMetrics | undefined;
+  readonly id: string | undefined;
 }
 
 const OPERATOR = 'keyedTimers';
-const KNOWN_OPTIONS = ['scheduler', 'processingTimersOnComplete', 'eventTimersOnComplete', 'metrics'] as const;
+const KNOWN_OPTIONS = ['scheduler', 'processingTimersOnComplete', 'eventTimersOnComplete', 'metrics', 'id'] as const;
 
 /** Validates the function and every option up front, so a mistake throws when the operator is created. */
 export function resolveKeyedTimersOptions(fn: unknown, options: KeyedTimersOptions | undefined): ResolvedKeyedTimersOptions {
@@ -213,8 +222,9 @@ export function resolveKeyedTimersOptions(fn: unknown, options: KeyedTimersOptio
   if (options === undefined) options = {};
   expectObject(OPERATOR, 'options', options);
   rejectUnknownOptions(OPERATOR, options, KNOWN_OPTIONS);
-  const { scheduler = asyncScheduler, processingTimersOnComplete = 'drop', eventTimersOnComplete = 'fire', metrics } = options;
+  const { scheduler = asyncScheduler, processingTimersOnComplete = 'drop', eventTimersOnComplete = 'fire', metrics, id } = options;
   expectScheduler(OPERATOR, 'scheduler', scheduler);
+  checkOperatorId(OPERATOR, id);
   if (processingTimersOnComplete !== 'drop' && processingTimersOnComplete !== 'fire' && processingTimersOnComplete !== 'wait') {
     throw optionError(OPERATOR, 'processingTimersOnComplete', "'drop', 'fire' or 'wait'", processingTimersOnComplete);
   }
@@ -224,5 +234,5 @@ export function resolveKeyedTimersOptions(fn: unknown, options: KeyedTimersOptio
   if (metrics !== undefined && !(metrics instanceof MutableKeyedTimersMetrics)) {
     throw optionError(OPERATOR, 'metrics', 'an object created by keyedTimersMetrics()', metrics);
   }
-  return { scheduler, processingTimersOnComplete, eventTimersOnComplete, metrics };
+  return { scheduler, processingTimersOnComplete, eventTimersOnComplete, metrics, id };
 }

@@ -76,6 +76,11 @@ export class TimerQueue<K extends TimerKey> {
     return head;
   }
 
+  /** Every timer as [key, timestamp], in firing order: a snapshot that restores to the same order. O(n log n). */
+  entries(): [K, number][] {
+    return this.heap.slice().sort((a, b) => (before(a, b) ? -1 : 1)).map((node) => [node.key, node.timestamp]);
+  }
+
   /** Drops every timer. */
   clear(): void {
     this.heap = [];

@@ -1,0 +1,259 @@
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { type StreamElement, type StreamRecord } from '../elements/streamElement.js';
+import { describe } from '../internal/describe.js';
+import { CheckpointRun, type ResolvedCheckpointableOptions } from '../internal/checkpoint/checkpointRun.js';
+import { statefulDescriptorOf, type StatefulDescriptor } from '../internal/checkpoint/stateful.js';
+import {
+  expectFunction, expectInteger, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
+} from '../internal/validate.js';
+import { MutableCheckpointMetrics, type CheckpointMetrics } from '../metrics/checkpointMetrics.js';
+import { jsonCodec, type CheckpointCodec } from './codec.js';
+import { type CheckpointedOutput, type CheckpointSink } from './sink.js';
+import { type ReplayableSource } from './source.js';
+import { MemoryCheckpointStore, type CheckpointStore } from './store.js';
+import { type CheckpointWarning } from './warning.js';
+
+/**
+ * When to take a checkpoint. Give either or both; with both, whichever comes first, and each checkpoint
+ * restarts both counts.
+ *
+ * ## Example
+ * ```ts
+ * import { type CheckpointTrigger } from 'rxjs-sluice';
+ * const trigger: CheckpointTrigger = { records: 10_000, interval: 5_000 }; // every 10k records or 5 s
+ * ```
+ */
+export interface CheckpointTrigger {
+  /** Inject a barrier after every this many source records. */
+  readonly records?: number;
+  /**
+   * Inject a barrier every this many ms of scheduler time (Flink's checkpoint interval), if at least one record
+   * has arrived since the last barrier: an idle source writes no new checkpoints.
+   */
+  readonly interval?: number;
+}
+
+/**
+ * Options of {@link checkpointable}.
+ *
+ * ## Example
+ * ```ts
+ * import { arraySource, MemoryCheckpointStore, type CheckpointableOptions } from 'rxjs-sluice';
+ * const options: CheckpointableOptions<number, number> = {
+ *   source: arraySource([1, 2, 3]),
+ *   store: new MemoryCheckpointStore(),
+ *   every: { records: 1_000 },
+ *   delivery: 'exactly-once',
+ * };
+ * ```
+ */
+export interface CheckpointableOptions<T, P> {
+  /** Where records come from; it is reopened at the restored checkpoint's position. */
+  readonly source: ReplayableSource<T, P>;
+  /** When to checkpoint. At least one of `records` and `interval` is required. */
+  readonly every: CheckpointTrigger;
+  /**
+   * Where checkpoints go, and where the newest valid one is restored from on every subscription.
+   * @default a MemoryCheckpointStore created with the pipeline (so a resubscription restores)
+   */
+  readonly store?: CheckpointStore;
+  /**
+   * `'exactly-once'`: outputs of epoch n are emitted (and committed to `sink`) only once checkpoint n is
+   * durable, and the outputs a checkpoint commits are stored in it and emitted again on restore, with the
+   * same stamps. `'at-least-once'`: outputs are emitted at once; after a crash, those since the last
+   * checkpoint come again.
+   * @default 'exactly-once' (Flink's default checkpointing mode)
+   */
+  readonly delivery?: 'exactly-once' | 'at-least-once';
+  /**
+   * A transactional sink that commits together with the checkpoints (see {@link CheckpointSink}).
+   * @default undefined
+   */
+  readonly sink?: CheckpointSink<never>;
+  /**
+   * How snapshot values become text.
+   * @default jsonCodec (strict JSON)
+   */
+  readonly codec?: CheckpointCodec;
+  /**
+   * The clock for `every.interval` and for checkpoint times. `TestScheduler.run` virtualises the default.
+   * @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Told about every damaged checkpoint skipped on start and every failed checkpoint. What it throws is
+   * ignored: a warning hook must not take the pipeline down.
+   * @default undefined (metrics still count them)
+   */
+  readonly onWarning?: (warning: CheckpointWarning) => void;
+  /**
+   * A `checkpointMetrics()` object to count into.
+   * @default undefined
+   */
+  readonly metrics?: CheckpointMetrics;
+}
+
+/**
+ * The record values of a stream-element type: what a pipeline ending in `E` outputs.
+ *
+ * ## Example
+ * ```ts
+ * import { type RecordValueOf, type StreamElement } from 'rxjs-sluice';
+ * const value: RecordValueOf<StreamElement<string>> = 'only the record payload type: string';
+ * ```
+ */
+export type RecordValueOf<E> = E extends StreamRecord<infer V> ? V : never;
+
+/**
+ * A checkpointable pipeline before its operators are given: call `pipe(...)` with them, as with an Observable.
+ * Every stateful operator must be one of `pipe`'s own arguments (not hidden inside a composed operator) and
+ * carry a distinct `id`; `pipe` checks this and throws a `TypeError` otherwise.
+ *
+ * ## Example
+ * ```ts
+ * import { arraySource, asyncWaitOrdered, checkpointable, type CheckpointableJob } from 'rxjs-sluice';
+ * const job: CheckpointableJob<number> = checkpointable({ source: arraySource([1, 2]), every: { records: 1 } });
+ * job.pipe(asyncWaitOrdered(async (x: number) => x * 2, { id: 'double' })).subscribe(console.log);
+ * ```
+ */
+export interface CheckpointableJob<T> {
+  pipe(): Observable<CheckpointedOutput<T>>;
+  pipe<A>(op1: OperatorFunction<StreamElement<T>, A>): Observable<CheckpointedOutput<RecordValueOf<A>>>;
+  pipe<A, B>(op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>): Observable<CheckpointedOutput<RecordValueOf<B>>>;
+  pipe<A, B, C>(
+    op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>,
+  ): Observable<CheckpointedOutput<RecordValueOf<C>>>;
+  pipe<A, B, C, D>(
+    op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
+  ): Observable<CheckpointedOutput<RecordValueOf<D>>>;
+  pipe<A, B, C, D, E>(
+    op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+  ): Observable<CheckpointedOutput<RecordValueOf<E>>>;
+  pipe<A, B, C, D, E, F>(
+    op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>,
+  ): Observable<CheckpointedOutput<RecordValueOf<F>>>;
+  pipe<A, B, C, D, E, F, G>(
+    op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>,
+  ): Observable<CheckpointedOutput<RecordValueOf<G>>>;
+  pipe<A, B, C, D, E, F, G, H>(
+    op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>, op8: OperatorFunction<G, H>,
+  ): Observable<CheckpointedOutput<RecordValueOf<H>>>;
+  pipe(...operators: OperatorFunction<any, any>[]): Observable<CheckpointedOutput<unknown>>;
+}
+
+const NAME = 'checkpointable';
+const KNOWN_OPTIONS = ['source', 'every', 'store', 'delivery', 'sink', 'codec', 'scheduler', 'onWarning', 'metrics'] as const;
+
+/**
+ * Runs a pipeline of sluice operators over a replayable source with Flink's checkpointing: aligned barriers
+ * injected in line with the records every N records and/or T ms, a snapshot of every stateful operator as
+ * the barrier passes it, and a checkpoint (source position + snapshots + format version + checksum) saved to
+ * the store when the barrier reaches the end. Each subscription first restores from the newest valid
+ * checkpoint: operators get their state back, in-flight async inputs are replayed, and the source reopens
+ * at the stored position. With `'exactly-once'` (the default) an output is emitted only once the checkpoint
+ * that covers it is durable. See docs/checkpoints.md.
+ *
+ * @param options - See {@link CheckpointableOptions}; validated here, and a bad one throws a `TypeError`.
+ *
+ * ## Example
+ * ```ts
+ * import { arraySource, asyncWaitOrdered, checkpointable, keyedTimers, MemoryCheckpointStore } from 'rxjs-sluice';
+ *
+ * const store = new MemoryCheckpointStore();
+ * const job = checkpointable({ source: arraySource([3, 1, 4, 1, 5]), store, every: { records: 2 } });
+ * job.pipe(
+ *   asyncWaitOrdered(async (x: number) => x * 10, { id: 'times-ten', capacity: 4 }),
+ *   keyedTimers<number, string, string, number>(
+ *     { key: () => 'all', processElement: (x, ctx) => { ctx.state.update((ctx.state.value() ?? 0) + x); ctx.emit(`sum ${ctx.state.value()}`); } },
+ *     { id: 'running-sum' },
+ *   ),
+ * ).subscribe(({ checkpointId, sequence, element }) => console.log(checkpointId, sequence, element));
+ * // Subscribe again after a crash: it resumes from the newest checkpoint in `store`.
+ * ```
+ */
+export function checkpointable<T, P>(options: CheckpointableOptions<T, P>): CheckpointableJob<T> {
+  const resolved = resolveOptions(options);
+  return {
+    pipe: (...operators: unknown[]) => {
+      const descriptors = checkOperators(operators);
+      return new Observable<CheckpointedOutput<any>>((subscriber) => {
+        new CheckpointRun(subscriber, resolved, operators as OperatorFunction<unknown, unknown>[], descriptors).start();
+      });
+    },
+  } as CheckpointableJob<T>;
+}
+
+function resolveOptions<T, P>(options: CheckpointableOptions<T, P>): ResolvedCheckpointableOptions {
+  expectObject(NAME, 'options', options);
+  rejectUnknownOptions(NAME, options, KNOWN_OPTIONS);
+  const {
+    source, every, store = new MemoryCheckpointStore(), delivery = 'exactly-once', sink, codec = jsonCodec,
+    scheduler = asyncScheduler, onWarning, metrics,
+  } = options;
+  expectObject(NAME, 'source', source);
+  expectFunction(NAME, 'source.open', (source as { open?: unknown }).open, false);
+  expectObject(NAME, 'every', every);
+  rejectUnknownOptions(`${NAME} every`, every, ['records', 'interval']);
+  if (every.records === undefined && every.interval === undefined) {
+    throw optionError(NAME, 'every', 'an object with "records" and/or "interval"', every);
+  }
+  if (every.records !== undefined) expectInteger(NAME, 'every.records', every.records, 1);
+  if (every.interval !== undefined) expectNumber(NAME, 'every.interval', every.interval, 0, true);
+  expectObject(NAME, 'store', store);
+  for (const method of ['write', 'list', 'read'] as const) expectFunction(NAME, `store.${method}`, (store as never)[method], false);
+  if (delivery !== 'exactly-once' && delivery !== 'at-least-once') {
+    throw optionError(NAME, 'delivery', `'exactly-once' or 'at-least-once'`, delivery);
+  }
+  if (sink !== undefined) {
+    expectObject(NAME, 'sink', sink);
+    for (const method of ['preCommit', 'commit', 'abort', 'recover'] as const) expectFunction(NAME, `sink.${method}`, (sink as never)[method], false);
+  }
+  expectObject(NAME, 'codec', codec);
+  if (typeof codec.name !== 'string' || codec.name.length === 0) throw optionError(NAME, 'codec.name', 'a non-empty string', codec.name);
+  expectFunction(NAME, 'codec.encode', codec.encode, false);
+  expectFunction(NAME, 'codec.decode', codec.decode, false);
+  expectScheduler(NAME, 'scheduler', scheduler);
+  expectFunction(NAME, 'onWarning', onWarning);
+  if (metrics !== undefined && !(metrics instanceof MutableCheckpointMetrics)) {
+    throw optionError(NAME, 'metrics', 'an object made by checkpointMetrics()', metrics);
+  }
+  return {
+    source: source as ReplayableSource<unknown, unknown>, records: every.records, interval: every.interval, store,
+    exactlyOnce: delivery === 'exactly-once', sink: sink as CheckpointSink<unknown> | undefined, codec, scheduler,
+    onWarning, metrics,
+  };
+}
+
+/** Build-time check (Flink's uid rule): every stateful operator has an id, and no two share one. */
+function checkOperators(operators: unknown[]): StatefulDescriptor[] {
+  const descriptors: StatefulDescriptor[] = [];
+  /** Where each id was first seen: pipe() argument number and kind. */
+  const seen = new Map<string, { position: number; kind: string }>();
+  operators.forEach((operator, index) => {
+    const position = index + 1;
+    if (typeof operator !== 'function') {
+      throw new TypeError(`${NAME}: pipe() argument ${position} must be an operator function, got ${describe(operator)}`);
+    }
+    const descriptor = statefulDescriptorOf(operator);
+    if (descriptor === undefined) return;
+    const { id, kind } = descriptor;
+    if (id === undefined) {
+      throw new TypeError(
+        `${NAME}: the ${kind} at pipe() argument ${position} has no "id"; every stateful operator in a checkpointable pipeline needs a distinct id (Flink's uid), so that its state can be found again on restore`,
+      );
+    }
+    const first = seen.get(id);
+    if (first !== undefined) {
+      throw new TypeError(
+        `${NAME}: id ${describe(id)} is used by the ${first.kind} at pipe() argument ${first.position} and by the ${kind} at argument ${position}; ids must be distinct`,
+      );
+    }
+    seen.set(id, { position, kind });
+    descriptors.push(descriptor);
+  });
+  return descriptors;
+}

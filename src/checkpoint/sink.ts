@@ -1,0 +1,65 @@
+import { type SideOutputRecord, type StreamRecord } from '../elements/streamElement.js';
+import { type MaybePromise } from '../internal/checkpoint/maybePromise.js';
+
+/**
+ * What a {@link checkpointable} pipeline emits: each output record (or side-output record) of the pipeline,
+ * stamped with the epoch it belongs to and its place in that epoch. Epoch `n` is everything that reached the
+ * end of the pipeline between barriers `n - 1` and `n`. Under `'exactly-once'` a checkpoint stores the
+ * outputs it commits, stamps included, and a restore emits them again with the same stamps, so an idempotent
+ * sink recognises the repeat by `(checkpointId, sequence)`. Stamps are not comparable across independent
+ * runs: a barrier overtakes the records an async operator holds, so where an epoch ends depends on timing.
+ *
+ * ## Example
+ * ```ts
+ * import { type CheckpointedOutput } from 'rxjs-sluice';
+ * const seen = new Set<string>();
+ * const writeOnce = (out: CheckpointedOutput<number>) => {
+ *   const key = `${out.checkpointId}:${out.sequence}`;
+ *   if (seen.has(key)) return; // a repeat after a restart
+ *   seen.add(key);
+ *   if (out.element.kind === 'record') console.log(out.element.value);
+ * };
+ * ```
+ */
+export interface CheckpointedOutput<O> {
+  /** The epoch: the id of the checkpoint whose barrier followed this output to the end of the pipeline. */
+  readonly checkpointId: number;
+  /** Its position within the epoch, from 0. */
+  readonly sequence: number;
+  /** The output itself. */
+  readonly element: StreamRecord<O> | SideOutputRecord;
+}
+
+/**
+ * A sink that commits together with the checkpoints: Flink's `TwoPhaseCommitSinkFunction`. For each completed
+ * checkpoint `n` the pipeline calls `preCommit(n, outputs)` (make the epoch's outputs durable, but invisible),
+ * then saves checkpoint `n`, then calls `commit(n)` (make them visible). A checkpoint that fails after
+ * `preCommit` gets `abort(n)`, and its outputs move on to the next checkpoint. On start, `recover(n)` is called
+ * with the restored checkpoint's id (undefined on a fresh start): it must commit every pre-committed epoch
+ * up to `n` that is not committed yet, and abort any later one. `commit` and `recover` must be idempotent.
+ * `FileSink` in `rxjs-sluice/node` implements this with a temporary file per epoch.
+ *
+ * ## Example
+ * ```ts
+ * import { type CheckpointSink, type CheckpointedOutput } from 'rxjs-sluice';
+ * // Commits into a Map, e.g. for a test:
+ * const staged = new Map<number, CheckpointedOutput<string>[]>();
+ * const committed = new Map<number, CheckpointedOutput<string>[]>();
+ * const mapSink: CheckpointSink<string> = {
+ *   preCommit: (id, outputs) => void staged.set(id, [...outputs]),
+ *   commit: (id) => { if (staged.has(id)) committed.set(id, staged.get(id)!); staged.delete(id); },
+ *   abort: (id) => void staged.delete(id),
+ *   recover: (id) => { for (const k of [...staged.keys()]) if (id !== undefined && k <= id) mapSink.commit(k); else staged.delete(k); },
+ * };
+ * ```
+ */
+export interface CheckpointSink<O = unknown> {
+  /** Makes the outputs of checkpoint `checkpointId` durable but not yet visible. */
+  preCommit(checkpointId: number, outputs: readonly CheckpointedOutput<O>[]): MaybePromise<void>;
+  /** Makes them visible; called once checkpoint `checkpointId` is durable. Idempotent. */
+  commit(checkpointId: number): MaybePromise<void>;
+  /** Discards what `preCommit` wrote for a checkpoint that failed. */
+  abort(checkpointId: number): MaybePromise<void>;
+  /** On start: commits pre-committed epochs up to `checkpointId`, aborts later ones. Idempotent. */
+  recover(checkpointId: number | undefined): MaybePromise<void>;
+}

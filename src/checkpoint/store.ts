@@ -1,0 +1,198 @@
+import { CheckpointCorruptError } from '../errors/CheckpointCorruptError.js';
+import { CheckpointVersionError } from '../errors/CheckpointVersionError.js';
+import { parseCheckpoint } from '../internal/checkpoint/format.js';
+import { andThen, type MaybePromise } from '../internal/checkpoint/maybePromise.js';
+import { expectInteger, expectObject, rejectUnknownOptions } from '../internal/validate.js';
+import { warningOf, type CheckpointWarning } from './warning.js';
+
+export type { MaybePromise } from '../internal/checkpoint/maybePromise.js';
+
+/**
+ * Where checkpoints are kept: a durable map from checkpoint id to the checkpoint's text. The pipeline writes
+ * each complete checkpoint, and on start reads the newest valid one; it builds, checksums and verifies the
+ * text itself, so a store only has to keep bytes. Methods may answer synchronously or with a Promise.
+ * `MemoryCheckpointStore` is built in; `FileCheckpointStore` comes from `rxjs-sluice/node`. Implement this
+ * interface for IndexedDB, S3, a database…
+ *
+ * ## Example
+ * ```ts
+ * import { type CheckpointStore } from 'rxjs-sluice';
+ * // A store in localStorage, keeping the newest 3:
+ * const localStore = (prefix: string): CheckpointStore => {
+ *   const ids = () => Object.keys(localStorage).filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length)));
+ *   return {
+ *     write: (id, text) => {
+ *       localStorage.setItem(prefix + id, text);
+ *       for (const old of ids().sort((a, b) => b - a).slice(3)) localStorage.removeItem(prefix + old);
+ *     },
+ *     list: ids,
+ *     read: (id) => localStorage.getItem(prefix + id) ?? '',
+ *   };
+ * };
+ * ```
+ */
+export interface CheckpointStore {
+  /**
+   * Stores checkpoint `checkpointId`. Resolves (or returns) only once the checkpoint would survive a crash;
+   * `'exactly-once'` releases the epoch's outputs after that. It may then drop older checkpoints beyond its
+   * retention, but never the one just written.
+   */
+  write(checkpointId: number, text: string): MaybePromise<void>;
+  /** The ids of the stored checkpoints, in any order. */
+  list(): MaybePromise<readonly number[]>;
+  /** The text stored under `checkpointId`. */
+  read(checkpointId: number): MaybePromise<string>;
+}
+
+/**
+ * A checkpoint as stored, after its checksum has been verified. Values are still encoded by the pipeline's
+ * codec (`codec` names it); see docs/checkpoints.md for the format.
+ *
+ * ## Example
+ * ```ts
+ * import { MemoryCheckpointStore, readLatestCheckpoint, type StoredCheckpoint } from 'rxjs-sluice';
+ * const latest: Promise<StoredCheckpoint | undefined> = readLatestCheckpoint(new MemoryCheckpointStore());
+ * latest.then((c) => console.log(c ? `checkpoint ${c.checkpointId} at ${c.position}` : 'no checkpoint'));
+ * ```
+ */
+export interface StoredCheckpoint {
+  /** Its id: the number of the barrier that completed it. */
+  readonly checkpointId: number;
+  /** The format version it was written in. */
+  readonly version: number;
+  /** Scheduler time when it was completed. */
+  readonly createdAt: number;
+  /** The name of the codec that encoded the values below. */
+  readonly codec: string;
+  /** True for the checkpoint taken when the source completed and the pipeline drained. */
+  readonly final: boolean;
+  /** The encoded source position to resume from; null for "from the beginning". */
+  readonly position: string | null;
+  /** Each stateful operator's encoded snapshot, by operator id, in pipeline order. */
+  readonly operators: readonly { readonly id: string; readonly kind: string; readonly state: string }[];
+  /** Under `'exactly-once'`, the encoded outputs this checkpoint commits (re-released on restore); else null. */
+  readonly outputs: string | null;
+}
+
+/**
+ * Options of {@link MemoryCheckpointStore}.
+ *
+ * ## Example
+ * ```ts
+ * import { MemoryCheckpointStore, type MemoryCheckpointStoreOptions } from 'rxjs-sluice';
+ * const options: MemoryCheckpointStoreOptions = { retain: 5 };
+ * const store = new MemoryCheckpointStore(options);
+ * ```
+ */
+export interface MemoryCheckpointStoreOptions {
+  /**
+   * How many of the newest checkpoints to keep (Flink's `state.checkpoints.num-retained` is 1; more lets a
+   * restore fall back past a damaged one).
+   * @default 3
+   */
+  readonly retain?: number;
+}
+
+/**
+ * Keeps checkpoints in memory: the embedded default for tests, browsers and pipelines that only need to
+ * survive an in-process restart (a resubscription after an error, say). Synchronous, so a pipeline under
+ * `TestScheduler` checkpoints in virtual time. Checkpoints are stored as text, so nothing shares memory
+ * with the running pipeline.
+ *
+ * ## Example
+ * ```ts
+ * import { arraySource, checkpointable, MemoryCheckpointStore, mapRecords } from 'rxjs-sluice';
+ *
+ * const store = new MemoryCheckpointStore();
+ * const job = checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } });
+ * job.pipe(mapRecords((x: number) => x * 10)).subscribe(({ element }) => console.log(element));
+ * console.log(store.list()); // [1, 2]: the checkpoint after 2 records, and the final one
+ * ```
+ */
+export class MemoryCheckpointStore implements CheckpointStore {
+  /** Checkpoint text by id; the oldest are dropped beyond `retain`. */
+  private readonly checkpoints = new Map<number, string>();
+  /** How many to keep. */
+  private readonly retain: number;
+
+  constructor(options: MemoryCheckpointStoreOptions = {}) {
+    expectObject('MemoryCheckpointStore', 'options', options);
+    rejectUnknownOptions('MemoryCheckpointStore', options, ['retain']);
+    const { retain = 3 } = options;
+    expectInteger('MemoryCheckpointStore', 'retain', retain, 1);
+    this.retain = retain;
+  }
+
+  write(checkpointId: number, text: string): void {
+    this.checkpoints.set(checkpointId, text);
+    const ids = this.list();
+    for (let i = 0; i < ids.length - this.retain; i++) this.checkpoints.delete(ids[i]!);
+  }
+
+  /** Ids in ascending order. */
+  list(): number[] {
+    return [...this.checkpoints.keys()].sort((a, b) => a - b);
+  }
+
+  read(checkpointId: number): string {
+    const text = this.checkpoints.get(checkpointId);
+    if (text === undefined) throw new Error(`MemoryCheckpointStore: no checkpoint ${checkpointId}`);
+    return text;
+  }
+}
+
+/**
+ * Loads the newest valid checkpoint, the way a checkpointable pipeline does on start. A damaged newest
+ * checkpoint is skipped (reported to `onWarning`) in favour of the one before it. Resolves to undefined when
+ * the store is empty; rejects with `CheckpointCorruptError` when checkpoints exist but none is valid, and with
+ * `CheckpointVersionError` when the newest intact one has an unknown format version.
+ *
+ * ## Example
+ * ```ts
+ * import { MemoryCheckpointStore, readLatestCheckpoint } from 'rxjs-sluice';
+ * readLatestCheckpoint(new MemoryCheckpointStore(), { onWarning: (w) => console.warn(w.message) })
+ *   .then((c) => console.log(c?.checkpointId ?? 'start from the beginning'));
+ * ```
+ */
+export function readLatestCheckpoint(
+  store: CheckpointStore,
+  options: { readonly onWarning?: (warning: CheckpointWarning) => void } = {},
+): Promise<StoredCheckpoint | undefined> {
+  return new Promise((resolve, reject) => loadLatest(store, options.onWarning ?? (() => {}), resolve, reject));
+}
+
+/** The loading loop behind readLatestCheckpoint, synchronous for a synchronous store. */
+export function loadLatest(
+  store: CheckpointStore,
+  warn: (warning: CheckpointWarning) => void,
+  done: (checkpoint: StoredCheckpoint | undefined) => void,
+  fail: (err: unknown) => void,
+): void {
+  andThen(() => store.list(), (listed) => {
+    const ids = [...listed].sort((a, b) => b - a);
+    const tryFrom = (index: number, lastProblem: unknown): void => {
+      if (index === ids.length) {
+        if (ids.length === 0) done(undefined);
+        else fail(new CheckpointCorruptError(ids, lastProblem));
+        return;
+      }
+      const id = ids[index]!;
+      const skip = (problem: unknown): void => {
+        warn(warningOf('corrupt-skipped', id, problem));
+        tryFrom(index + 1, problem);
+      };
+      andThen(() => store.read(id), (text) => {
+        let checkpoint: StoredCheckpoint;
+        try {
+          checkpoint = parseCheckpoint(id, text);
+        } catch (err) {
+          if (err instanceof CheckpointVersionError) fail(err);
+          else skip(err);
+          return;
+        }
+        done(checkpoint);
+      }, skip);
+    };
+    tryFrom(0, undefined);
+  }, fail);
+}

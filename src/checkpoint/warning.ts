@@ -1,0 +1,28 @@
+/**
+ * Something went wrong that the pipeline survives, reported to `onWarning`:
+ * - `'corrupt-skipped'`: on start, a stored checkpoint was truncated, damaged or unreadable, and loading
+ *   fell back to an older one;
+ * - `'checkpoint-failed'`: a checkpoint could not be completed (a value the codec refused, a store or sink
+ *   that failed to write it, an operator the barrier never reached). The next one is tried as usual.
+ *
+ * ## Example
+ * ```ts
+ * import { type CheckpointWarning } from 'rxjs-sluice';
+ * const onWarning = (w: CheckpointWarning) => console.warn(`[${w.kind}] checkpoint ${w.checkpointId}: ${w.message}`);
+ * ```
+ */
+export interface CheckpointWarning {
+  /** What happened. */
+  readonly kind: 'corrupt-skipped' | 'checkpoint-failed';
+  /** The checkpoint concerned. */
+  readonly checkpointId: number;
+  /** A one-line description. */
+  readonly message: string;
+  /** The underlying error. */
+  readonly error: unknown;
+}
+
+/** Builds a warning whose message is the error's. */
+export function warningOf(kind: CheckpointWarning['kind'], checkpointId: number, error: unknown): CheckpointWarning {
+  return { kind, checkpointId, message: error instanceof Error ? error.message : String(error), error };
+}
