@@ -7,6 +7,7 @@ module.exports = {
   // Specs import the package by its public name, so they exercise exactly what users import.
   moduleNameMapper: {
     '^rxjs-sluice$': '<rootDir>/src/index.ts',
+    '^rxjs-sluice/node$': '<rootDir>/src/node/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -38,6 +38,7 @@ describe('package', () => {
     // Assert
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.exports['.']).toEqual({ types: './dist/types/index.d.ts', import: './dist/esm/index.js', require: './dist/cjs/index.js' });
+    expect(pkg.exports['./node']).toEqual({ types: './dist/types/node/index.d.ts', import: './dist/esm/node/index.js', require: './dist/cjs/node/index.js' });
     expect(pkg.peerDependencies.rxjs).toBe('^7.8.0');
     expect(Object.keys(pkg.dependencies)).toEqual(['denque']);
   });
@@ -55,6 +56,10 @@ describe('package', () => {
         .then((v) => console.log(JSON.stringify(v)));`;
     writeFileSync(join(consumer, 'esm.mjs'), program(`import * as sluice from 'rxjs-sluice'; import * as rxjs from 'rxjs';`));
     writeFileSync(join(consumer, 'cjs.cjs'), program(`const sluice = require('rxjs-sluice'); const rxjs = require('rxjs');`));
+    const nodeProgram = (load: string) => `${load}
+      console.log(typeof node.FileCheckpointStore, typeof node.FileSink, typeof node.readCommitted);`;
+    writeFileSync(join(consumer, 'node-esm.mjs'), nodeProgram(`import * as node from 'rxjs-sluice/node';`));
+    writeFileSync(join(consumer, 'node-cjs.cjs'), nodeProgram(`const node = require('rxjs-sluice/node');`));
 
     // Act
     const esm = execFileSync(process.execPath, ['esm.mjs'], { cwd: consumer, encoding: 'utf8' });
@@ -63,6 +68,10 @@ describe('package', () => {
     // Assert
     expect(esm.trim()).toBe('[0,3,6,9]');
     expect(cjs.trim()).toBe('[0,3,6,9]');
+    for (const file of ['node-esm.mjs', 'node-cjs.cjs']) {
+      expect(execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' }).trim()).toBe('function function function');
+    }
+    expect(readFileSync(join(root, 'dist', 'types', 'node', 'index.d.ts'), 'utf8')).toContain('FileCheckpointStore');
     expect(readFileSync(join(root, 'dist', 'types', 'index.d.ts'), 'utf8')).toContain('asyncWaitOrdered');
   }, 120_000);
 });

@@ -1,0 +1,8 @@
+/**
+ * rxjs-sluice/node: the Node-only parts (durable files). The core entry, `rxjs-sluice`, stays free of Node
+ * imports so that it runs in a browser.
+ *
+ * @packageDocumentation
+ */
+export { FileCheckpointStore, type FileCheckpointStoreOptions } from './fileCheckpointStore.js';
+export { FileSink, readCommitted } from './fileSink.js';
