@@ -14,8 +14,9 @@ import { MemoryCheckpointStore, type CheckpointStore } from './store.js';
 import { type CheckpointWarning } from './warning.js';
 
 /**
- * When to take a checkpoint. Give either or both; with both, whichever comes first, and each checkpoint
- * restarts both counts.
+ * When to take a checkpoint. Give either or both. `records` counts source records since the last barrier;
+ * `interval` ticks on a fixed grid from subscription, and a tick injects a barrier only if a record arrived
+ * since the last barrier (whichever trigger injected it).
  *
  * ## Example
  * ```ts

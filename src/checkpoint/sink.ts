@@ -22,7 +22,11 @@ import { type MaybePromise } from '../internal/checkpoint/maybePromise.js';
  * ```
  */
 export interface CheckpointedOutput<O> {
-  /** The epoch: the id of the checkpoint whose barrier followed this output to the end of the pipeline. */
+  /**
+   * The epoch: 1 + the id of the last barrier that reached the end of the pipeline before this output (the
+   * restored checkpoint's id after a restore). That is the checkpoint that commits it, unless that one fails;
+   * a later checkpoint then commits it, and the stamp stays as it was.
+   */
   readonly checkpointId: number;
   /** Its position within the epoch, from 0. */
   readonly sequence: number;
@@ -33,8 +37,8 @@ export interface CheckpointedOutput<O> {
 /**
  * A sink that commits together with the checkpoints: Flink's `TwoPhaseCommitSinkFunction`. For each completed
  * checkpoint `n` the pipeline calls `preCommit(n, outputs)` (make the epoch's outputs durable, but invisible),
- * then saves checkpoint `n`, then calls `commit(n)` (make them visible). A checkpoint that fails after
- * `preCommit` gets `abort(n)`, and its outputs move on to the next checkpoint. On start, `recover(n)` is called
+ * then saves checkpoint `n`, then calls `commit(n)` (make them visible). A checkpoint whose `preCommit` or
+ * save fails gets `abort(n)`, and its outputs move on to the next checkpoint. On start, `recover(n)` is called
  * with the restored checkpoint's id (undefined on a fresh start): it must commit every pre-committed epoch
  * up to `n` that is not committed yet, and abort any later one. `commit` and `recover` must be idempotent.
  * `FileSink` in `rxjs-sluice/node` implements this with a temporary file per epoch.
@@ -58,7 +62,7 @@ export interface CheckpointSink<O = unknown> {
   preCommit(checkpointId: number, outputs: readonly CheckpointedOutput<O>[]): MaybePromise<void>;
   /** Makes them visible; called once checkpoint `checkpointId` is durable. Idempotent. */
   commit(checkpointId: number): MaybePromise<void>;
-  /** Discards what `preCommit` wrote for a checkpoint that failed. */
+  /** Discards what `preCommit` wrote (perhaps partly) for a checkpoint that failed. Must tolerate nothing written. */
   abort(checkpointId: number): MaybePromise<void>;
   /** On start: commits pre-committed epochs up to `checkpointId`, aborts later ones. Idempotent. */
   recover(checkpointId: number | undefined): MaybePromise<void>;

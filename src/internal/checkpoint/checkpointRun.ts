@@ -448,10 +448,12 @@ export class CheckpointRun {
         andThen(() => sink?.commit(checkpointId), onDurable, (err) => this.fail(err));
       }, (err) => this.failed(job, outputs, err, true));
     };
-    andThen(() => sink?.preCommit(checkpointId, outputs), write, (err) => this.failed(job, outputs, err, false));
+    // A preCommit that failed may have written part of its epoch: it is aborted too, or a later recover()
+    // would commit that partial epoch beside the next checkpoint's (which carries the same outputs).
+    andThen(() => sink?.preCommit(checkpointId, outputs), write, (err) => this.failed(job, outputs, err, true));
   }
 
-  /** A checkpoint failed: warn, keep its outputs for the next one, abort the sink's pre-commit. */
+  /** A checkpoint failed: warn, keep its outputs for the next one, abort the sink's (possibly partial) pre-commit. */
   private failed(job: CommitJob, outputs: CheckpointedOutput<unknown>[], error: unknown, preCommitted: boolean): void {
     if (this.closed) return;
     const { checkpointId } = job.checkpoint;
