@@ -52,10 +52,16 @@ export class FileSink implements CheckpointSink<unknown> {
     } finally {
       await handle.close();
     }
+    // The file's name must be durable too before the checkpoint is: recover() looks for it after a power loss.
+    await syncDirectory(this.dir);
   }
 
   async commit(checkpointId: number): Promise<void> {
-    if (await exists(this.committed(checkpointId))) return; // committed before a crash: never twice
+    if (await exists(this.committed(checkpointId))) {
+      // Committed before a crash (and pre-committed again by a run restored from an older checkpoint): never twice.
+      await unlink(this.staged(checkpointId)).catch(ignoreMissing);
+      return;
+    }
     await rename(this.staged(checkpointId), this.committed(checkpointId));
     await syncDirectory(this.dir);
   }
