@@ -1,12 +1,12 @@
 import {
   asyncScheduler, concat, from, lastValueFrom, map, NEVER, of, queueScheduler, throwError, timer, toArray, type Observable,
-  type Subscription,
 } from 'rxjs';
 import {
   arraySource, checkpointable, keyedTimers, MemoryCheckpointStore, readLatestCheckpoint, record,
   watermark, withWatermarks, type CheckpointedOutput, type KeyedProcessFunction, type ReplayableSource, type SourceItem,
   type StoredCheckpoint, type StreamElement,
 } from 'rxjs-sluice';
+import { start, type Run } from '../support/checkpoints';
 import { newScheduler, operatorOf, type Call, type Mode } from '../support/marbles';
 
 /**
@@ -18,26 +18,6 @@ import { newScheduler, operatorOf, type Call, type Mode } from '../support/marbl
  */
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
-
-/** A subscription's outcome, collected synchronously. */
-interface Run<O> {
-  readonly outputs: CheckpointedOutput<O>[];
-  error: unknown;
-  completed: boolean;
-  readonly subscription: Subscription;
-}
-
-/** Subscribes (one run of the pipeline) and collects everything it reports. */
-function start<O>(output: Observable<CheckpointedOutput<O>>): Run<O> {
-  const outputs: CheckpointedOutput<O>[] = [];
-  const run = { outputs, error: undefined as unknown, completed: false } as Run<O>;
-  (run as { subscription: Subscription }).subscription = output.subscribe({
-    next: (o) => outputs.push(o),
-    error: (e: unknown) => (run.error = e),
-    complete: () => (run.completed = true),
-  });
-  return run;
-}
 
 /** The output records as `value@timestamp` (or plain `value` without a timestamp), in emission order. */
 const recordsOf = <O>(outputs: readonly CheckpointedOutput<O>[]): string[] =>

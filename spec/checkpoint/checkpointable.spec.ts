@@ -1,6 +1,6 @@
 import {
   asyncScheduler, concat, filter, from, ignoreElements, lastValueFrom, map, merge, NEVER, of, pipe, timer, toArray,
-  type Observable, type OperatorFunction, type Subscription,
+  type OperatorFunction,
 } from 'rxjs';
 import {
   arraySource, asyncWaitOrdered, asyncWaitUnordered, CheckpointCorruptError, CheckpointEncodeError, CheckpointRestoreError,
@@ -9,6 +9,7 @@ import {
   type CheckpointSink, type CheckpointStore, type CheckpointWarning, type KeyedProcessFunction, type ReplayableSource,
   type SourceItem, type StoredCheckpoint, type StreamElement,
 } from 'rxjs-sluice';
+import { forgeCheckpoint, start, type CheckpointBody, type Run } from '../support/checkpoints';
 import { newScheduler } from '../support/marbles';
 
 /**
@@ -19,35 +20,6 @@ import { newScheduler } from '../support/marbles';
  */
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
-
-/** A subscription's outcome, collected as it happens. */
-interface Run<O> {
-  readonly outputs: CheckpointedOutput<O>[];
-  error: unknown;
-  completed: boolean;
-  readonly subscription: Subscription;
-}
-
-/** Subscribes (one run of the pipeline) and collects everything it reports; `log` gets `emit <value>` / `complete`. */
-function start<O>(output: Observable<CheckpointedOutput<O>>, log?: string[]): Run<O> {
-  const outputs: CheckpointedOutput<O>[] = [];
-  const run = { outputs, error: undefined as unknown, completed: false } as Run<O>;
-  (run as { subscription: Subscription }).subscription = output.subscribe({
-    next: (o) => {
-      outputs.push(o);
-      log?.push(`emit ${String(o.element.value)}`);
-    },
-    error: (e: unknown) => {
-      run.error = e;
-      log?.push('error');
-    },
-    complete: () => {
-      run.completed = true;
-      log?.push('complete');
-    },
-  });
-  return run;
-}
 
 /** The output values. */
 const valuesOf = <O>(outputs: readonly CheckpointedOutput<O>[]): O[] => outputs.map((o) => o.element.value as O);
@@ -92,40 +64,15 @@ function sequentialSource<T>(items: ReadonlyArray<readonly [gap: number, value: 
   };
 }
 
-/** A checkpoint's body as written (the format of the brief: one JSON line with a `body`). */
-interface Body {
-  createdAt: number;
-  codec: string;
-  final: boolean;
-  position: string | null;
-  operators: Array<{ id: string; kind: string; state: string }>;
-  outputs: string | null;
-}
-const bodyOf = (store: MemoryCheckpointStore, id: number): Body => (JSON.parse(store.read(id)) as { body: Body }).body;
+/** The body of checkpoint `id` as written. */
+const bodyOf = (store: MemoryCheckpointStore, id: number): CheckpointBody =>
+  (JSON.parse(store.read(id)) as { body: CheckpointBody }).body;
 
 /** The decoded snapshot of operator `id` in a stored checkpoint (jsonCodec). */
 function stateOf(checkpoint: StoredCheckpoint | undefined, id: string): unknown {
   const operator = checkpoint?.operators.find((o) => o.id === id);
   if (operator === undefined) throw new Error(`no state for operator ${id}`);
   return JSON.parse(operator.state);
-}
-
-/** CRC-32/IEEE, written independently of the library, to forge intact checkpoints. */
-function crc32(text: string): string {
-  let crc = 0xffffffff;
-  for (const byte of new TextEncoder().encode(text)) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
-}
-
-/** An intact checkpoint text (valid checksum) with the given body and version. */
-function forgeCheckpoint(checkpointId: number, body: Partial<Body>, version = 1): string {
-  const full: Body = { createdAt: 0, codec: 'json', final: false, position: null, operators: [], outputs: '[]', ...body };
-  const bodyJson = JSON.stringify(full);
-  const checksum = `crc32:${crc32(`rxjs-sluice.checkpoint\n${version}\n${checkpointId}\n${bodyJson}`)}`;
-  return `{"format":"rxjs-sluice.checkpoint","version":${version},"checkpointId":${checkpointId},"checksum":"${checksum}","body":${bodyJson}}\n`;
 }
 
 /** A write the test completes by hand. */

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'fs';
 import { join, relative, resolve } from 'path';
 import { lastValueFrom, tap, toArray, type Observable, type Subscription } from 'rxjs';
 import {
@@ -8,6 +7,8 @@ import {
   type CheckpointMetrics, type CheckpointWarning, type CheckpointedOutput, type ReplayableSource,
 } from 'rxjs-sluice';
 import { FileCheckpointStore } from 'rxjs-sluice/node';
+import { checksumOf, intactText, type CheckpointFile } from '../support/checkpoints';
+import { tempDirs } from '../support/tempDirs';
 
 /**
  * FileCheckpointStore (brief: checkpoints-semantics.md, "Node subpath"): the file layout, retention and list()
@@ -18,48 +19,10 @@ import { FileCheckpointStore } from 'rxjs-sluice/node';
 
 // ---- helpers -------------------------------------------------------------------------------------------------
 
-const dirs: string[] = [];
-/** A fresh, empty temp dir, removed after the test. */
-const freshDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const freshDir = tempDirs('sluice-store-');
 
 /** The file a checkpoint id lives in. */
 const fileOf = (dir: string, id: number): string => join(dir, `checkpoint-${String(id).padStart(20, '0')}.json`);
-
-/** The standard CRC-32 (IEEE, as zlib) of a string's UTF-8, as 8 lowercase hex digits: the test's own copy. */
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(text: string): string {
-  let crc = 0xffffffff;
-  for (const byte of Buffer.from(text, 'utf8')) crc = (CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8)) >>> 0;
-  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
-}
-
-/** What a checkpoint file holds (see the brief's format line). */
-interface CheckpointFile {
-  format: string;
-  version: number;
-  checkpointId: number;
-  checksum: string;
-  body: Record<string, unknown>;
-}
-
-/** The checksum a file with these header fields and this body must carry. */
-const checksumOf = (file: Pick<CheckpointFile, 'format' | 'version' | 'checkpointId' | 'body'>): string =>
-  `crc32:${crc32(`${file.format}\n${file.version}\n${file.checkpointId}\n${JSON.stringify(file.body)}`)}`;
-
-/** An intact (correctly checksummed) checkpoint file, serialised as the library does: one JSON line. */
-const intactText = (file: Omit<CheckpointFile, 'checksum'>): string =>
-  `${JSON.stringify({ format: file.format, version: file.version, checkpointId: file.checkpointId, checksum: checksumOf(file), body: file.body })}\n`;
 
 /** Flips the lowest bit of the byte at `index` of a file: one damaged byte. */
 function flipByte(path: string, index: number): void {

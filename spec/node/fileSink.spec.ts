@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Observable, from, lastValueFrom, toArray } from 'rxjs';
 import {
@@ -7,6 +6,7 @@ import {
   type CheckpointMetrics, type CheckpointSink, type CheckpointStore, type CheckpointedOutput, type ReplayableSource, type SourceItem,
 } from 'rxjs-sluice';
 import { FileCheckpointStore, FileSink, readCommitted } from 'rxjs-sluice/node';
+import { tempDirs } from '../support/tempDirs';
 
 /**
  * FileSink (brief: checkpoints-semantics.md, "Node subpath"): the two-phase-commit protocol on disk (preCommit
@@ -17,16 +17,7 @@ import { FileCheckpointStore, FileSink, readCommitted } from 'rxjs-sluice/node';
 
 // ---- helpers -------------------------------------------------------------------------------------------------
 
-const dirs: string[] = [];
-/** A fresh, empty temp dir, removed after the test. */
-const freshDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-sink-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const freshDir = tempDirs('sluice-sink-');
 
 const pad = (id: number): string => String(id).padStart(20, '0');
 const pendingName = (id: number): string => `epoch-${pad(id)}.jsonl.pending`;
