@@ -1,8 +1,16 @@
 import { of, Subject, type Observable } from 'rxjs';
-import { asyncWaitOrdered, checkpointable, MemoryCheckpointStore, type CheckpointedOutput } from 'rxjs-sluice';
+import {
+  asyncWaitOrdered, asyncWaitUnordered, checkpointable, keyedTimers, MemoryCheckpointStore,
+  type CheckpointedOutput, type CheckpointWarning,
+} from 'rxjs-sluice';
+import { LiveLog, type CheckpointBody } from '../support/checkpoints';
 
 type Item = { value: number; position: number };
 const valueOf = (o: CheckpointedOutput<number>) => (o.element as { value: number }).value;
+
+/** The body of checkpoint `id` as written. */
+const bodyOf = (store: MemoryCheckpointStore, id: number): CheckpointBody =>
+  (JSON.parse(store.read(id)) as { body: CheckpointBody }).body;
 
 describe('asyncWait inside a checkpointable pipeline', () => {
   it('a barrier that arrives re-entrantly during the drain loop does not snapshot what the loop emitted before it', () => {
@@ -37,5 +45,146 @@ describe('asyncWait inside a checkpointable pipeline', () => {
     expect(latest.checkpointId).toBe(2);
     expect(JSON.parse(latest.body.operators[0].state)).toEqual([]);
     expect([...run1, ...run2].map(valueOf).filter((v) => v === 20)).toHaveLength(1);
+  });
+
+  describe.each([
+    ['asyncWaitOrdered', asyncWaitOrdered],
+    ['asyncWaitUnordered', asyncWaitUnordered],
+  ] as const)('%s: a barrier that arrives while the drain loop is emitting', (_name, operator) => {
+    /** keyedTimers counting every record under one key, and passing it on: its state must match the source position. */
+    const counter = () => keyedTimers<number, number, string, number>({
+      key: () => 'k',
+      processElement: (x, ctx) => {
+        ctx.state.update((ctx.state.value() ?? 0) + 1);
+        ctx.emit(x);
+      },
+    }, { id: 'count' });
+
+    /** The count keyedTimers had stored in a checkpoint body (0 when it had no state yet). */
+    const countIn = (body: CheckpointBody): number => {
+      const state = JSON.parse(body.operators.find((o) => o.id === 'count')!.state) as { state: Array<[string, number]> };
+      return state.state[0]?.[1] ?? 0;
+    };
+
+    it('waits, and every input after it waits behind it: no later record reaches downstream before it', () => {
+      // Arrange: a barrier after every record; fn answers at once; the consumer appends the next entry of the log
+      // when it sees an output (a feedback loop), so each new record and its barrier arrive mid-drain.
+      const log = new LiveLog<number>();
+      const store = new MemoryCheckpointStore({ retain: 100 });
+      const warnings: CheckpointWarning[] = [];
+      const job = checkpointable({
+        source: log.source, store, every: { records: 1 }, delivery: 'at-least-once', onWarning: (w) => warnings.push(w),
+      });
+      const seen: number[] = [];
+      let completed = false;
+      job.pipe(operator((x: number) => [x], { id: 'a' }), counter()).subscribe({
+        next: (o) => {
+          const x = valueOf(o as CheckpointedOutput<number>);
+          seen.push(x);
+          if (x < 4) log.append(x + 1);
+          else log.end();
+        },
+        complete: () => (completed = true),
+      });
+
+      // Act
+      log.append(0);
+
+      // Assert: every barrier got through in order (no checkpoint failed), and each checkpoint's count equals the
+      // number of records its source position covers: nothing that arrived after a barrier was counted before it.
+      expect(completed).toBe(true);
+      expect(seen).toEqual([0, 1, 2, 3, 4]);
+      expect(warnings).toEqual([]);
+      // (records 0 and 1 share barrier 1: record 1 arrives inside the emission of record 0, before its barrier.)
+      const barrierCheckpoints = store.list().filter((id) => !bodyOf(store, id).final);
+      expect(barrierCheckpoints).toEqual([1, 2, 3, 4]);
+      expect(barrierCheckpoints.map((id) => [JSON.parse(bodyOf(store, id).position!), countIn(bodyOf(store, id))]))
+        .toEqual([[2, 2], [3, 3], [4, 4], [5, 5]]);
+    });
+
+    it('two barriers waiting at once leave in order, each after the inputs ahead of it', () => {
+      // Arrange: fn(1) waits on a gate, fn(2) never answers, fn(3) answers [30] at once. Seeing 10, the consumer
+      // appends 2 and 3, so record 2, barrier 2, record 3 and barrier 3 all arrive while 10 is being emitted.
+      const log = new LiveLog<number>();
+      const store = new MemoryCheckpointStore({ retain: 100 });
+      const warnings: CheckpointWarning[] = [];
+      const gate = new Subject<number>();
+      const fn = (x: number): Observable<number> | number[] => (x === 1 ? gate : x === 2 ? new Subject<number>() : [x * 10]);
+      const seen: number[] = [];
+      const subscription = checkpointable({
+        source: log.source, store, every: { records: 1 }, delivery: 'at-least-once', onWarning: (w) => warnings.push(w),
+      }).pipe(operator(fn, { id: 'a' })).subscribe((o) => {
+        seen.push(valueOf(o as CheckpointedOutput<number>));
+        if (valueOf(o as CheckpointedOutput<number>) === 10) {
+          log.append(2);
+          log.append(3);
+        }
+      });
+      log.append(1);
+
+      // Act
+      gate.next(10);
+      gate.complete();
+
+      // Assert: checkpoints 1, 2, 3 all completed, in order, at positions 1, 2, 3; at barrier 3 the operator
+      // holds record 2 (in flight) and, when ordered, record 3 (done, waiting behind it).
+      expect(warnings).toEqual([]);
+      expect(store.list()).toEqual([1, 2, 3]);
+      expect(store.list().map((id) => bodyOf(store, id).position)).toEqual(['1', '2', '3']);
+      const held3 = (JSON.parse(bodyOf(store, 3).operators[0]!.state) as Array<{ value: number }>).map((e) => e.value);
+      expect(held3).toEqual(operator === asyncWaitOrdered ? [2, 3] : [2]);
+      expect(seen).toEqual(operator === asyncWaitOrdered ? [10] : [10, 30]);
+      subscription.unsubscribe();
+    });
+  });
+
+  describe('a barrier that waits behind the drain loop', () => {
+    it('a barrier waiting behind the drain loop snapshots only what arrived before it (checkpoint 2 holds record 2, not record 3)', () => {
+      // Arrange: fn(1) waits on gate, fn(2) never answers, fn(3) answers [30] at once. Seeing 10, the consumer appends 2 and 3,
+      // so record 2, barrier 2, record 3, barrier 3 all arrive while asyncWait's drain loop is emitting 10.
+      const log = new LiveLog<number>();
+      const store = new MemoryCheckpointStore({ retain: 100 });
+      const gate = new Subject<number>();
+      const fn = (x: number) => (x === 1 ? gate : x === 2 ? new Subject<number>() : [x * 10]);
+      const run1 = checkpointable({ source: log.source, store, every: { records: 1 }, delivery: 'at-least-once' })
+        .pipe(asyncWaitOrdered(fn, { id: 'a' }))
+        .subscribe(({ element }) => { if (element.value === 10) { log.append(2); log.append(3); } });
+      log.append(1);
+      gate.next(10); gate.complete();
+      run1.unsubscribe();
+      const body2 = JSON.parse(store.read(2)).body;
+      // Act: restore checkpoint 2 (as if 3 were damaged), everything answering at once.
+      const older = new MemoryCheckpointStore({ retain: 100 });
+      for (const id of [1, 2]) older.write(id, store.read(id));
+      log.end();
+      const out: number[] = [];
+      checkpointable({ source: log.source, store: older, every: { records: 1 }, delivery: 'at-least-once' })
+        .pipe(asyncWaitOrdered((x: number) => [x * 10], { id: 'a' }))
+        .subscribe(({ element }) => out.push(element.value as number));
+      // Assert: checkpoint 2 is at position 2, so record 3 is the source's to replay, not the snapshot's.
+      expect([body2.position, JSON.parse(body2.operators[0].state).map((e: { value: number }) => e.value)]).toEqual(['2', [2]]);
+      expect(out).toEqual([20, 30]);
+    });
+
+    it.each([['ordered', asyncWaitOrdered], ['unordered', asyncWaitUnordered]] as const)('%s: in a feedback loop, the snapshot of a waiting barrier holds nothing that arrived after it, so a restore replays each record once', (_n, operator) => {
+      // Arrange: a barrier per record; the consumer appends the next entry when it sees an output (the reviewer's
+      // asyncWaitDeferredBarrier scenario). Checkpoint 1 is at position 2, yet asyncWait's snapshot holds record 2.
+      const log = new LiveLog<number>();
+      const store = new MemoryCheckpointStore({ retain: 100 });
+      checkpointable({ source: log.source, store, every: { records: 1 }, delivery: 'at-least-once' })
+        .pipe(operator((x: number) => [x], { id: 'a' }))
+        .subscribe((o) => { const x = o.element.value as number; if (x < 4) log.append(x + 1); else log.end(); });
+      log.append(0);
+      const older = new MemoryCheckpointStore({ retain: 100 });
+      older.write(1, store.read(1));
+      const out: unknown[] = [];
+      // Act
+      checkpointable({ source: log.source, store: older, every: { records: 1 }, delivery: 'at-least-once' })
+        .pipe(operator((x: number) => [x], { id: 'a' })).subscribe((o) => out.push(o.element.value));
+      // Assert
+      const body = JSON.parse(store.read(1)).body;
+      expect([body.position, JSON.parse(body.operators[0].state)]).toEqual(['2', []]);
+      expect(out).toEqual([2, 3, 4]);
+    });
   });
 });

@@ -41,8 +41,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private draining = false;
   /** Set by a re-entrant drain(): the running loop makes one more pass. */
   private redrain = false;
-  /** Barriers that arrived while the drain loop was emitting, forwarded when it ends; null when none. */
-  private deferredBarriers: DeferredBarrier<I>[] | null = null;
+  /** Barriers waiting in `pending` (see onBarrier); 0 on teardown. */
+  private pendingBarriers = 0;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
   private readonly metrics: MutableAsyncWaitMetrics;
   /** Copies of options read on the hot path. */
@@ -112,47 +112,50 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       if (node.isMarker) inputs.push(node.element as StreamElement<I>);
       else if (node.input !== null) inputs.push(node.input);
     });
-    for (let i = 0; i < this.pending.length; i++) inputs.push(this.pending.peekAt(i)!);
+    // Queued inputs count up to the first barrier waiting among them: what follows it arrived after it.
+    for (let i = 0; i < this.pending.length; i++) {
+      const element = this.pending.peekAt(i)!;
+      if (element.kind === 'barrier') break;
+      inputs.push(element);
+    }
     return inputs;
   }
 
   /**
-   * A barrier does not queue: the operator snapshots what it holds, and the barrier overtakes it downstream
-   * (as in Flink, where it never enters the async queue). What it overtakes goes out after it, and is replayed
-   * from the snapshot on restore, so nothing is lost or duplicated.
+   * A barrier does not queue behind held records: the operator snapshots what it holds, and the barrier
+   * overtakes it downstream (as in Flink, where it never enters the async queue). What it overtakes goes out
+   * after it, and is replayed from the snapshot on restore, so nothing is lost or duplicated.
    *
    * Re-entrancy: a barrier that arrives while the drain loop is emitting (a downstream pushing input from
-   * inside `next`) waits for the loop to finish, so it cannot split the results of one record. Its snapshot is
-   * then what was held when it arrived *and* is still held when it leaves: what the loop emitted meanwhile is
-   * already downstream of it, and what arrived after it is the source's to replay.
+   * inside `next`) cannot go out in the middle of the loop, where it would split one record's results. It waits
+   * in `pending` instead, and so does every input after it: nothing that arrived after it may be admitted, or
+   * emitted, before it. It leaves once the loop ends and the inputs ahead of it have been admitted; its snapshot
+   * is then what is held at that moment. A barrier behind another waiting barrier waits too, so barriers keep
+   * their order.
    */
   private onBarrier(element: CheckpointBarrier): void {
+    if (this.draining || this.pendingBarriers !== 0) {
+      this.pending.push(element);
+      this.pendingBarriers++;
+      return;
+    }
+    this.forwardBarrier(element);
+  }
+
+  private forwardBarrier(element: CheckpointBarrier): void {
+    if (this.snapshotFor(element)) this.subscriber.next(element as StreamElement<O>);
+  }
+
+  /** Takes the barrier's snapshot (or fails an unbound operator); false if the run ended. */
+  private snapshotFor(element: CheckpointBarrier): boolean {
     const handle = this.checkpoint;
     if (handle === null) {
       const error = unboundOperatorError(this.operator as 'asyncWaitOrdered', this.options.id, element);
-      if (error !== null) {
-        this.fail(error);
-        return;
-      }
+      if (error !== null) this.fail(error);
+    } else {
+      handle.snapshot(element.checkpointId, this.heldInputs());
     }
-    if (this.draining) {
-      (this.deferredBarriers ??= []).push({ element, heldOnArrival: handle === null ? null : this.heldInputs() });
-      return;
-    }
-    handle?.snapshot(element.checkpointId, this.heldInputs());
-    this.subscriber.next(element as StreamElement<O>);
-  }
-
-  /** Forwards the barriers that arrived during the drain loop, each with its snapshot (see onBarrier). */
-  private forwardDeferredBarriers(barriers: DeferredBarrier<I>[]): void {
-    for (const { element, heldOnArrival } of barriers) {
-      if (this.closed) return;
-      if (heldOnArrival !== null) {
-        const stillHeld = new Set(this.heldInputs());
-        this.checkpoint!.snapshot(element.checkpointId, heldOnArrival.filter((input) => stillHeld.has(input)));
-      }
-      this.subscriber.next(element as StreamElement<O>);
-    }
+    return !this.closed;
   }
 
   // ---- input -------------------------------------------------------------------------------------------
@@ -203,6 +206,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
         this.pendingRecords--;
         this.metrics.buffered--;
         this.admit(element);
+      } else if (element.kind === 'barrier') {
+        if (this.draining) return; // it leaves after the loop (see onBarrier)
+        // Snapshot while it still heads `pending`: the inputs queued behind it arrived after it.
+        if (!this.snapshotFor(element)) return;
+        pending.shift(); // denque: O(1)
+        this.pendingBarriers--;
+        this.subscriber.next(element as StreamElement<O>);
       } else {
         pending.shift();
         this.queue.addMarker(element);
@@ -430,10 +440,16 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     } finally {
       this.draining = false;
     }
-    const barriers = this.deferredBarriers;
-    if (barriers !== null) {
-      this.deferredBarriers = null;
-      this.forwardDeferredBarriers(barriers);
+    if (this.pendingBarriers !== 0 && !this.closed) {
+      // Barriers that arrived during the loop may leave now, with what follows them; a marker admitted after
+      // them may be emittable at once, hence another pass. No progress (capacity full ahead of the barrier):
+      // the next completion's drain tries again.
+      const waiting = this.pending.length;
+      this.admitPending();
+      if (this.pending.length !== waiting) {
+        this.drain();
+        return;
+      }
     }
     this.maybeComplete();
   }
@@ -494,15 +510,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.heldRecords = 0;
     this.queue.clear();
     this.pending.clear();
-    this.deferredBarriers = null;
+    this.pendingBarriers = 0;
     if (this.timeouts !== null) this.timeouts.clear();
   }
-}
-
-/** A barrier that arrived during the drain loop, with the inputs held at that moment (null outside a pipeline). */
-interface DeferredBarrier<I> {
-  readonly element: CheckpointBarrier;
-  readonly heldOnArrival: StreamElement<I>[] | null;
 }
 
 /** What an async-wait snapshot may hold: records, watermarks and side outputs from upstream. */
