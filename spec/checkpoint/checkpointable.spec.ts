@@ -1,6 +1,6 @@
 import {
   asyncScheduler, concat, filter, from, ignoreElements, lastValueFrom, map, merge, NEVER, of, pipe, timer, toArray,
-  type OperatorFunction,
+  type Observable, type OperatorFunction,
 } from 'rxjs';
 import {
   arraySource, asyncWaitOrdered, asyncWaitUnordered, CheckpointCorruptError, CheckpointEncodeError, CheckpointRestoreError,
@@ -13,10 +13,11 @@ import { forgeCheckpoint, start, type CheckpointBody, type Run } from '../suppor
 import { newScheduler } from '../support/marbles';
 
 /**
- * checkpointable: option validation, the build-time id rules, checkpoint triggers, delivery guarantees, restore,
- * failed checkpoints, the sink's two-phase protocol, restore errors, store ownership, metrics; and the
- * MemoryCheckpointStore / readLatestCheckpoint pair. Asynchronous stores are driven by hand (promises resolved by
- * the test); time is virtual (TestScheduler) wherever it matters.
+ * checkpointable: option validation, the build-time id rules, checkpoint triggers, source items, delivery
+ * guarantees, restore, the final checkpoint, failed checkpoints, the sink's two-phase protocol (ambiguous store
+ * writes included), restore errors, store ownership (a crashed run's writes still in flight), errors while
+ * starting, metrics; and the MemoryCheckpointStore / readLatestCheckpoint pair. Asynchronous stores are driven
+ * by hand (promises resolved by the test); time is virtual (TestScheduler) wherever it matters.
  */
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
@@ -122,6 +123,110 @@ function interceptedStore(onWrite: (id: number) => void | Promise<void>, log?: s
       return undefined;
     },
   });
+}
+
+/**
+ * A MemoryCheckpointStore whose write of an id in `failIds` really stores the text and then fails (rejects, or
+ * throws when `sync`): a checkpoint that is on disk but reported failed (a timeout, a clean-up error after the
+ * rename). `log` gets `write <id>`.
+ */
+function storedThenFailing(failIds: readonly number[], log?: string[], sync = false): MemoryCheckpointStore {
+  const store = new MemoryCheckpointStore({ retain: 100 });
+  const write = store.write.bind(store);
+  return Object.assign(store, {
+    write: (id: number, text: string): void | Promise<void> => {
+      log?.push(`write ${id}`);
+      write(id, text);
+      if (!failIds.includes(id)) return undefined;
+      const failure = new Error(`ETIMEDOUT writing checkpoint ${id}`);
+      if (sync) throw failure;
+      return Promise.reject(failure);
+    },
+  });
+}
+
+/** A copy of a MemoryCheckpointStore holding only the given checkpoints (an older state of the store). */
+function storeWith(from: MemoryCheckpointStore, ids: readonly number[]): MemoryCheckpointStore {
+  const copy = new MemoryCheckpointStore({ retain: 100 });
+  for (const id of ids) copy.write(id, from.read(id));
+  return copy;
+}
+
+/** A MemoryCheckpointStore behind promises: what FileCheckpointStore or any remote store looks like. */
+class AsyncStore implements CheckpointStore {
+  constructor(readonly inner = new MemoryCheckpointStore({ retain: 100 })) {}
+
+  async write(id: number, text: string): Promise<void> {
+    this.inner.write(id, text);
+  }
+
+  async list(): Promise<number[]> {
+    return this.inner.list();
+  }
+
+  async read(id: number): Promise<string> {
+    return this.inner.read(id);
+  }
+}
+
+/** A sink that logs every call (outputs as their values); preCommit of `failPreCommit` throws. */
+function loggingSink(log: string[], failPreCommit?: number): CheckpointSink<never> {
+  return {
+    preCommit: (id, outputs) => {
+      log.push(`preCommit ${id} [${outputs.map((o) => String(o.element.value)).join(',')}]`);
+      if (id === failPreCommit) throw new Error('sink full');
+    },
+    commit: (id) => void log.push(`commit ${id}`),
+    abort: (id) => void log.push(`abort ${id}`),
+    recover: (id) => void log.push(`recover ${String(id)}`),
+  };
+}
+
+/**
+ * An in-memory transactional sink with FileSink's semantics (the state outlives a crash; a restart uses the same
+ * object): preCommit stages an epoch, commit moves it to the committed epochs (never twice; committing an epoch
+ * neither staged nor committed fails), abort drops it, recover(n) commits the staged epochs <= n, drops later
+ * ones, and refuses to start when epochs beyond n are already committed. Logs like loggingSink.
+ */
+class MemorySink implements CheckpointSink<unknown> {
+  readonly staged = new Map<number, unknown[]>();
+  readonly committed = new Map<number, unknown[]>();
+
+  constructor(readonly log: string[] = []) {}
+
+  preCommit(id: number, outputs: readonly CheckpointedOutput<unknown>[]): void {
+    this.log.push(`preCommit ${id} [${outputs.map((o) => String(o.element.value)).join(',')}]`);
+    this.staged.set(id, outputs.map((o) => o.element.value));
+  }
+
+  commit(id: number): void {
+    this.log.push(`commit ${id}`);
+    const staged = this.staged.get(id);
+    this.staged.delete(id);
+    if (this.committed.has(id)) return;
+    if (staged === undefined) throw new Error(`MemorySink: nothing staged for epoch ${id}`);
+    this.committed.set(id, staged);
+  }
+
+  abort(id: number): void {
+    this.log.push(`abort ${id}`);
+    this.staged.delete(id);
+  }
+
+  recover(id: number | undefined): void {
+    this.log.push(`recover ${String(id)}`);
+    const beyond = [...this.committed.keys()].filter((n) => id === undefined || n > id);
+    if (beyond.length !== 0) throw new Error(`MemorySink: epochs ${beyond.join(', ')} are committed beyond ${String(id)}`);
+    for (const [n, values] of [...this.staged]) {
+      this.staged.delete(n);
+      if (id !== undefined && n <= id && !this.committed.has(n)) this.committed.set(n, values);
+    }
+  }
+
+  /** The committed output: every committed epoch's values, in epoch order. */
+  committedValues(): unknown[] {
+    return [...this.committed.entries()].sort(([a], [b]) => a - b).flatMap(([, values]) => values);
+  }
 }
 
 /** A running sum of all values, under one key: keyedTimers state the checkpoints must carry. */
@@ -388,6 +493,56 @@ describe('checkpoint triggers', () => {
     ]);
   });
 
+  it.each<[string, 'async' | 'timer']>([
+    ['an async result the interval barrier overtook', 'async'],
+    ['a processing-time timer that fired after the last barrier', 'timer'],
+  ])('every.interval: %s is released by the next tick although no record arrived since', (_name, kind) => {
+    const store = new MemoryCheckpointStore({ retain: 10 });
+    const emittedAt: number[] = [];
+    newScheduler().run(({ flush }) => {
+      // Arrange: one record at t=0, then a quiet source until it completes at t=1000; its output is ready at t=15,
+      // after the tick at t=10 took checkpoint 1 (whose barrier overtook it).
+      const job = checkpointable({ source: scheduledSource([[0, 1]], 1000), store, every: { interval: 10 } });
+      const output: Observable<CheckpointedOutput<unknown>> = kind === 'async'
+        ? job.pipe(asyncWaitOrdered((x: number) => timer(15).pipe(map(() => x)), { id: 'slow' }))
+        : job.pipe(keyedTimers<number, string, string, number>({
+          key: () => 'k',
+          processElement: (_x, ctx) => ctx.timerService.registerProcessingTimeTimer(ctx.timerService.currentProcessingTime() + 15),
+          onTimer: (_t, ctx) => ctx.emit('fired'),
+        }, { id: 'timers' }));
+      // Act
+      output.subscribe(() => emittedAt.push(asyncScheduler.now()));
+      flush();
+    });
+    // Assert: emitted by checkpoint 2 at the tick after t=15 (t=20), not held until the source completes.
+    expect(emittedAt).toEqual([20]);
+    expect(store.list().map((id) => bodyOf(store, id)).map((b) => [b.createdAt, b.position, b.final])).toEqual([
+      [10, '1', false], [20, '1', false], [1000, '1', true],
+    ]);
+  });
+
+  it.each<[string, CheckpointSink<never> | undefined]>([
+    ['without a sink (its outputs are carried)', undefined],
+    ['with a sink (its write is ambiguous, its epoch unsettled)', loggingSink([])],
+  ])('every.interval: after a failed checkpoint %s, the next tick takes one, although no record arrived since', (_name, sink) => {
+    const store = storedThenFailing([1], undefined, true);
+    const emittedAt: Array<[number, number]> = [];
+    const warnings: CheckpointWarning[] = [];
+    newScheduler().run(({ flush }) => {
+      // Arrange: records at t=1 and 2; checkpoint 1 (t=10) fails; the source is quiet until t=100.
+      const job = checkpointable({
+        source: scheduledSource([[1, 1], [2, 2]], 100), store, every: { interval: 10 }, sink, onWarning: (w) => warnings.push(w),
+      });
+      // Act
+      job.pipe().subscribe((o) => emittedAt.push([asyncScheduler.now(), o.element.value as number]));
+      flush();
+    });
+    // Assert: checkpoint 2 at t=20 commits the failed epoch.
+    expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['checkpoint-failed', 1]]);
+    expect(emittedAt).toEqual([[20, 1], [20, 2]]);
+    expect(bodyOf(store, 2)).toMatchObject({ createdAt: 20, position: '2', final: false });
+  });
+
   it('after a restore, barrier ids continue from the restored id', () => {
     // Arrange: run 1 writes checkpoints 1 and 2, then crashes.
     const store = new MemoryCheckpointStore();
@@ -398,6 +553,29 @@ describe('checkpoint triggers', () => {
     // Assert: 3 (after 5), 4 (after 6), 5 final.
     expect(store.list()).toEqual([3, 4, 5]);
     expect([3, 4, 5].map((id) => bodyOf(store, id).position)).toEqual(['5', '6', '6']);
+  });
+});
+
+// ---- source items ----------------------------------------------------------------------------------------------------------
+
+describe('source items', () => {
+  it('an item whose position is undefined errors the output with a TypeError, and no checkpoint is written', () => {
+    // Arrange: a typo such as `{ value, position: msg.ofset }`; undefined would mean "from the beginning".
+    const source: ReplayableSource<number, number> = {
+      open: () => from([1, 2, 3].map((value): SourceItem<number, number> => ({ value, position: undefined as unknown as number }))),
+    };
+    const store = new MemoryCheckpointStore({ retain: 10 });
+    const warnings: CheckpointWarning[] = [];
+    // Act
+    const run = start(checkpointable({ source, store, every: { records: 2 }, onWarning: (w) => warnings.push(w) })
+      .pipe(keyedTimers(runningSum, { id: 'sum' })));
+    // Assert
+    expect(run.error).toBeInstanceOf(TypeError);
+    expect((run.error as Error).message).toContain('position must not be undefined');
+    expect(run.completed).toBe(false);
+    expect(run.outputs).toEqual([]);
+    expect(warnings).toEqual([]);
+    expect(store.list()).toEqual([]);
   });
 });
 
@@ -596,23 +774,40 @@ describe('the final checkpoint', () => {
     expect(bodyOf(store, 1).final).toBe(false);
   });
 
-  it('restoring from a final checkpoint and running again emits only the re-emitted outputs, and completes', () => {
-    // Arrange
+  it('restoring from a final checkpoint re-emits its outputs and completes, without reopening the source', () => {
+    // Arrange: a complete run; its final checkpoint 2 holds the last epoch (60).
     const store = new MemoryCheckpointStore();
-    const build = () => checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } })
-      .pipe(asyncWaitOrdered((x: number) => of(x * 10), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' }));
-    start(build());
+    start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } })
+      .pipe(asyncWaitOrdered((x: number) => of(x * 10), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' })));
+    const inner = arraySource([1, 2, 3, 4]); // the input grew meanwhile: the finished pipeline still does not read it
+    const opened: unknown[] = [];
+    const source: ReplayableSource<number, number> = { open: (position) => (opened.push(position), inner.open(position)) };
     const calls: number[] = [];
     const metrics = checkpointMetrics();
     // Act
-    const run2 = start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 }, metrics })
+    const run2 = start(checkpointable({ source, store, every: { records: 2 }, metrics })
       .pipe(asyncWaitOrdered((x: number) => (calls.push(x), of(x * 10)), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' })));
-    // Assert: only 60 (checkpoint 2's output), no call, and a new final checkpoint 3 with no outputs.
+    // Assert: only 60 (checkpoint 2's output) again, with its stamp; no source, no call, no new checkpoint.
     expect(stampsOf(run2.outputs)).toEqual([[2, 0, 60]]);
     expect(run2.completed).toBe(true);
+    expect(run2.error).toBeUndefined();
+    expect(opened).toEqual([]);
     expect(calls).toEqual([]);
-    expect(metrics.reEmitted).toBe(1);
-    expect(bodyOf(store, 3)).toMatchObject({ final: true, position: '3', outputs: '[]' });
+    expect(store.list()).toEqual([1, 2]);
+    expect(metrics.snapshot()).toMatchObject({ restored: 1, reEmitted: 1, started: 0, completed: 0 });
+  });
+
+  it('with a sink, restoring from a final checkpoint recovers it and pre-commits nothing more', () => {
+    // Arrange
+    const log: string[] = [];
+    const store = interceptedStore(() => undefined, log);
+    const job = checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 }, sink: loggingSink(log) });
+    start(job.pipe());
+    log.length = 0;
+    // Act
+    start(job.pipe(), log);
+    // Assert
+    expect(log).toEqual(['recover 2', 'emit 3', 'complete']);
   });
 });
 
@@ -669,6 +864,59 @@ describe('failed checkpoints', () => {
     expect(warnings[0]!.error).toMatchObject({ operatorId: 'source position', checkpointId: 1 });
     expect(run.error).toBeInstanceOf(CheckpointEncodeError);
     expect(run.completed).toBe(false);
+  });
+
+  it('a codec whose encode returns a non-string for a value: that checkpoint fails with CheckpointEncodeError (cause: TypeError)', () => {
+    // Arrange: encode returns a number for the position 1 only.
+    const codec: CheckpointCodec = {
+      name: 'json',
+      encode: (value) => (value === 1 ? (1 as unknown as string) : JSON.stringify(value)),
+      decode: (text) => JSON.parse(text) as unknown,
+    };
+    const store = new MemoryCheckpointStore({ retain: 10 });
+    const warnings: CheckpointWarning[] = [];
+    // Act
+    const run = start(checkpointable({ source: arraySource([10, 20, 30]), store, codec, every: { records: 1 }, onWarning: (w) => warnings.push(w) }).pipe());
+    // Assert: checkpoint 1 was never written; 2 committed both epochs; the run completed.
+    expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['checkpoint-failed', 1]]);
+    const error = warnings[0]!.error as CheckpointEncodeError;
+    expect(error).toBeInstanceOf(CheckpointEncodeError);
+    expect(error).toMatchObject({ checkpointId: 1, operatorId: 'source position' });
+    expect(error.cause).toBeInstanceOf(TypeError);
+    expect((error.cause as Error).message).toMatch(/encode returned .*, not a string/);
+    expect(store.list()).toEqual([2, 3, 4]);
+    expect(run.completed).toBe(true);
+    expect(stampsOf(run.outputs)).toEqual([[1, 0, 10], [2, 0, 20], [3, 0, 30]]);
+  });
+
+  it('a codec whose encode never returns a string: every checkpoint fails, the final one errors the run, and nothing unrestorable is stored', () => {
+    // Arrange: a binary codec (encode returns bytes); a keyedTimers whose state must be encoded too.
+    const binary = {
+      name: 'binary-json',
+      encode: (value: unknown) => new TextEncoder().encode(JSON.stringify(value)),
+      decode: (text: string) => JSON.parse(text) as unknown,
+    } as unknown as CheckpointCodec;
+    const store = new MemoryCheckpointStore({ retain: 10 });
+    const warnings: CheckpointWarning[] = [];
+    const job = checkpointable({ source: arraySource([1, 2]), store, codec: binary, every: { records: 1 }, onWarning: (w) => warnings.push(w) });
+    const pipeline = () => job.pipe(keyedTimers<number, number, string, number>({ key: () => 'k', processElement: (x, ctx) => ctx.emit(x) }, { id: 'k' }));
+    // Act
+    const run1 = start(pipeline());
+    const run2 = start(pipeline());
+    // Assert: checkpoints 1, 2 and the final 3 failed when taken; the store stayed empty, so the restart starts
+    // from scratch and fails the same way (not with CheckpointCorruptError).
+    expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([
+      ['checkpoint-failed', 1], ['checkpoint-failed', 2], ['checkpoint-failed', 3],
+      ['checkpoint-failed', 1], ['checkpoint-failed', 2], ['checkpoint-failed', 3],
+    ]);
+    for (const run of [run1, run2]) {
+      expect(run.completed).toBe(false);
+      expect(run.error).toBeInstanceOf(CheckpointEncodeError);
+      expect((run.error as CheckpointEncodeError).cause).toBeInstanceOf(TypeError);
+      expect(((run.error as CheckpointEncodeError).cause as Error).message).toContain('codec "binary-json": encode returned');
+      expect(run.outputs).toEqual([]);
+    }
+    expect(store.list()).toEqual([]);
   });
 
   it('store.write rejecting: warning, the pipeline carries on, the next checkpoint commits the failed epoch', async () => {
@@ -771,19 +1019,6 @@ describe('failed checkpoints', () => {
 // ---- the sink's two-phase protocol -----------------------------------------------------------------------------------------
 
 describe('CheckpointSink protocol', () => {
-  /** A sink that logs every call (outputs as their values). */
-  function loggingSink(log: string[], failPreCommit?: number): CheckpointSink<never> {
-    return {
-      preCommit: (id, outputs) => {
-        log.push(`preCommit ${id} [${outputs.map((o) => String(o.element.value)).join(',')}]`);
-        if (id === failPreCommit) throw new Error('sink full');
-      },
-      commit: (id) => void log.push(`commit ${id}`),
-      abort: (id) => void log.push(`abort ${id}`),
-      recover: (id) => void log.push(`recover ${String(id)}`),
-    };
-  }
-
   it('recover(undefined) first; then per checkpoint preCommit -> store.write -> commit, and only then the emission', () => {
     // Arrange
     const log: string[] = [];
@@ -801,32 +1036,173 @@ describe('CheckpointSink protocol', () => {
   });
 
   it('recover(n) on restart, before the re-emitted outputs', () => {
-    // Arrange
+    // Arrange: run 1 stores checkpoint 1 ([1, 2]), then crashes with 3 held.
     const log: string[] = [];
     const store = interceptedStore(() => undefined, log);
-    const job = checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 }, sink: loggingSink(log) });
-    start(job.pipe());
+    const sink = loggingSink(log);
+    start(checkpointable({ source: endlessSource([1, 2, 3]), store, every: { records: 2 }, sink }).pipe()).subscription.unsubscribe();
     log.length = 0;
     // Act
-    start(job.pipe(), log);
+    start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 }, sink }).pipe(), log);
     // Assert
-    expect(log).toEqual(['recover 2', 'emit 3', 'preCommit 3 []', 'write 3', 'commit 3', 'complete']);
+    expect(log).toEqual(['recover 1', 'emit 1', 'emit 2', 'preCommit 2 [3]', 'write 2', 'commit 2', 'emit 3', 'complete']);
   });
 
-  it('abort(n) when the store write fails after preCommit; the next checkpoint pre-commits both epochs', () => {
+  it('a store write that fails is ambiguous: no abort; the next checkpoint pre-commits only its own epoch, commits both in order, and releases both', async () => {
+    // Arrange: checkpoint 1 is stored, but its write reports a failure.
+    const log: string[] = [];
+    const store = storedThenFailing([1], log);
+    const job = checkpointable({
+      source: arraySource([1, 2, 3]), store, every: { records: 2 }, sink: loggingSink(log), onWarning: (w) => log.push(`warn ${w.checkpointId}`),
+    });
+    // Act
+    start(job.pipe(), log);
+    await settle();
+    // Assert: checkpoint 2 stores both epochs' outputs, with their own stamps, for re-emission.
+    expect(log).toEqual([
+      'recover undefined',
+      'preCommit 1 [1,2]', 'write 1', 'warn 1',
+      'preCommit 2 [3]', 'write 2', 'commit 1', 'commit 2', 'emit 1', 'emit 2', 'emit 3',
+      'complete',
+    ]);
+    expect(JSON.parse(bodyOf(store, 2).outputs!)).toEqual([
+      { checkpointId: 1, sequence: 0, element: { kind: 'record', value: 1 } },
+      { checkpointId: 1, sequence: 1, element: { kind: 'record', value: 2 } },
+      { checkpointId: 2, sequence: 0, element: { kind: 'record', value: 3 } },
+    ]);
+  });
+
+  it('two ambiguous writes in a row: the next durable checkpoint commits each of them, oldest first, then itself', async () => {
     // Arrange
     const log: string[] = [];
-    const store = interceptedStore((id) => {
-      if (id === 1) throw new Error('EIO');
-    }, log);
-    const job = checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 }, sink: loggingSink(log) });
+    const store = storedThenFailing([1, 2], log);
+    const job = checkpointable({ source: arraySource([1, 2, 3, 4, 5]), store, every: { records: 2 }, sink: loggingSink(log) });
+    // Act
+    const run = start(job.pipe(), log);
+    await settle();
+    // Assert
+    expect(log).toEqual([
+      'recover undefined',
+      'preCommit 1 [1,2]', 'write 1',
+      'preCommit 2 [3,4]', 'write 2',
+      'preCommit 3 [5]', 'write 3', 'commit 1', 'commit 2', 'commit 3', 'emit 1', 'emit 2', 'emit 3', 'emit 4', 'emit 5',
+      'complete',
+    ]);
+    expect(stampsOf(run.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [2, 0, 3], [2, 1, 4], [3, 0, 5]]);
+  });
+
+  describe('a checkpoint stored but reported failed, then a crash', () => {
+    const VALUES = [1, 2, 3, 4, 5, 6];
+
+    /** The committed output of an uninterrupted run over `values`. */
+    function uninterrupted(values: readonly number[] = VALUES): unknown[] {
+      const sink = new MemorySink();
+      const run = start(checkpointable({ source: arraySource(values), store: new MemoryCheckpointStore(), every: { records: 2 }, sink }).pipe());
+      expect(run.completed).toBe(true);
+      return sink.committedValues();
+    }
+
+    /** Run 1: checkpoint 1 ([1, 2]) durable; checkpoint 2 ([3, 4]) stored, its write reported failed; then a crash. */
+    async function crashedRun(): Promise<{ store: MemoryCheckpointStore; sink: MemorySink; run: Run<number> }> {
+      const sink = new MemorySink();
+      const store = storedThenFailing([2], sink.log);
+      const run = start(checkpointable({
+        source: endlessSource(VALUES.slice(0, 4)), store, every: { records: 2 }, sink, onWarning: (w) => sink.log.push(`warn ${w.checkpointId}`),
+      }).pipe(), sink.log);
+      await settle();
+      run.subscription.unsubscribe();
+      return { store, sink, run };
+    }
+
+    it('run 1 keeps the pre-commit of the ambiguous checkpoint (no abort) and emits only what is durable', async () => {
+      // Arrange + Act
+      const { store, sink, run } = await crashedRun();
+      // Assert
+      expect(sink.log).toEqual([
+        'recover undefined',
+        'preCommit 1 [1,2]', 'write 1', 'commit 1', 'emit 1', 'emit 2',
+        'preCommit 2 [3,4]', 'write 2', 'warn 2',
+      ]);
+      expect(store.list()).toEqual([1, 2]);
+      expect([...sink.staged.keys()]).toEqual([2]);
+      expect(valuesOf(run.outputs)).toEqual([1, 2]);
+    });
+
+    it('a restart from that checkpoint commits exactly what an uninterrupted run commits', async () => {
+      // Arrange
+      const expected = uninterrupted();
+      const { store, sink } = await crashedRun();
+      sink.log.length = 0;
+      // Act
+      const run2 = start(checkpointable({ source: arraySource(VALUES), store, every: { records: 2 }, sink }).pipe(), sink.log);
+      // Assert: recover(2) commits the kept epoch 2; its outputs are re-emitted; the run goes on from position 4.
+      expect(run2.completed).toBe(true);
+      expect(sink.committedValues()).toEqual(expected);
+      expect(sink.log).toEqual([
+        'recover 2', 'emit 3', 'emit 4',
+        'preCommit 3 [5,6]', 'write 3', 'commit 3', 'emit 5', 'emit 6',
+        'preCommit 4 []', 'write 4', 'commit 4',
+        'complete',
+      ]);
+    });
+
+    it('a restart from the older checkpoint (the ambiguous one is gone) also commits exactly what an uninterrupted run commits', async () => {
+      // Arrange: the store kept only checkpoint 1 (the write of 2 really failed after all).
+      const expected = uninterrupted();
+      const { store, sink } = await crashedRun();
+      const older = storeWith(store, [1]);
+      sink.log.length = 0;
+      // Act
+      const run2 = start(checkpointable({ source: arraySource(VALUES), store: older, every: { records: 2 }, sink }).pipe(), sink.log);
+      // Assert: recover(1) drops the pending epoch 2, which the replay stages and commits again.
+      expect(run2.completed).toBe(true);
+      expect(sink.committedValues()).toEqual(expected);
+      expect(sink.log).toEqual([
+        'recover 1', 'emit 1', 'emit 2',
+        'preCommit 2 [3,4]', 'commit 2', 'emit 3', 'emit 4',
+        'preCommit 3 [5,6]', 'commit 3', 'emit 5', 'emit 6',
+        'preCommit 4 []', 'commit 4',
+        'complete',
+      ]);
+    });
+
+    it('the final checkpoint stored but reported failed: the run errors; a restart commits its epoch once and completes', async () => {
+      // Arrange: run 1 over 1..5; its final checkpoint 3 ([5]) is stored, its write reported failed.
+      const values = [1, 2, 3, 4, 5];
+      const expected = uninterrupted(values);
+      const sink = new MemorySink();
+      const store = storedThenFailing([3], sink.log);
+      const run1 = start(checkpointable({ source: arraySource(values), store, every: { records: 2 }, sink }).pipe());
+      await settle();
+      sink.log.length = 0;
+      // Act
+      const run2 = start(checkpointable({ source: arraySource(values), store, every: { records: 2 }, sink }).pipe(), sink.log);
+      // Assert: run 1 did not complete silently (and held 5 back); run 2 restored the final checkpoint, committed
+      // its epoch and re-emitted it.
+      expect((run1.error as Error).message).toBe('ETIMEDOUT writing checkpoint 3');
+      expect(run1.completed).toBe(false);
+      expect(valuesOf(run1.outputs)).toEqual([1, 2, 3, 4]);
+      expect(sink.log).toEqual(['recover 3', 'emit 5', 'complete']);
+      expect(stampsOf(run2.outputs)).toEqual([[3, 0, 5]]);
+      expect(sink.committedValues()).toEqual(expected);
+    });
+  });
+
+  it('a checkpoint that fails before its pre-commit (a value the codec refuses): nothing to abort; its outputs are carried into the next pre-commit', () => {
+    // Arrange: the source position at barrier 1 is a Date, which jsonCodec refuses.
+    const log: string[] = [];
+    const store = interceptedStore(() => undefined, log);
+    const items: SourceItem<number, unknown>[] = [{ value: 1, position: 1 }, { value: 2, position: new Date(0) }, { value: 3, position: 3 }, { value: 4, position: 4 }];
+    const source: ReplayableSource<number, unknown> = { open: () => from(items) };
+    const job = checkpointable({ source, store, every: { records: 2 }, sink: loggingSink(log), onWarning: (w) => log.push(`warn ${w.checkpointId}`) });
     // Act
     start(job.pipe(), log);
     // Assert
     expect(log).toEqual([
       'recover undefined',
-      'preCommit 1 [1,2]', 'write 1', 'abort 1',
-      'preCommit 2 [1,2,3]', 'write 2', 'commit 2', 'emit 1', 'emit 2', 'emit 3',
+      'warn 1',
+      'preCommit 2 [1,2,3,4]', 'write 2', 'commit 2', 'emit 1', 'emit 2', 'emit 3', 'emit 4',
+      'preCommit 3 []', 'write 3', 'commit 3',
       'complete',
     ]);
   });
@@ -1037,6 +1413,103 @@ describe('store ownership', () => {
     expect(run3.completed).toBe(true);
   });
 
+  it("a crashed run's store write still in flight: a restart on the same store waits for it, then restores the checkpoint it landed", async () => {
+    // Arrange: run 1 stores checkpoint 1 and emits its epoch; the write of checkpoint 2 is still running when it crashes.
+    const values = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const store = new ManualStore();
+    const metrics = checkpointMetrics();
+    const run1 = start(checkpointable({ source: arraySource(values), store, every: { records: 2 } }).pipe());
+    store.writes[0]!.resolve();
+    await settle();
+    expect(store.writes.map((w) => w.id)).toEqual([1, 2]);
+    run1.subscription.unsubscribe();
+    const run2 = start(checkpointable({ source: arraySource(values), store, every: { records: 3 }, metrics }).pipe());
+    await settle();
+    const beforeTheWriteLanded = { outputs: run2.outputs.length, writes: store.writes.length, restored: metrics.restored };
+    // Act: the dead run's write lands.
+    store.writes[1]!.resolve();
+    await settle();
+    store.writes[2]!.resolve(); // run 2's final checkpoint
+    await settle();
+    // Assert: run 2 did nothing until then; it restored checkpoint 2 (re-emitting its epoch), and no stamp names
+    // two different values across the runs.
+    expect(beforeTheWriteLanded).toEqual({ outputs: 0, writes: 2, restored: 0 });
+    expect(metrics.restored).toBe(1);
+    expect(stampsOf(run1.outputs)).toEqual([[1, 0, 'a'], [1, 1, 'b']]);
+    expect(stampsOf(run2.outputs)).toEqual([[2, 0, 'c'], [2, 1, 'd'], [3, 0, 'e'], [3, 1, 'f']]);
+    expect(store.writes.map((w) => w.id)).toEqual([1, 2, 3]);
+    expect(run2.completed).toBe(true);
+  });
+
+  it("a crashed run's store write that then fails: the restart waits for it too, then restores the previous checkpoint", async () => {
+    // Arrange
+    const store = new ManualStore();
+    const run1 = start(checkpointable({ source: arraySource([1, 2, 3, 4]), store, every: { records: 2 } }).pipe());
+    store.writes[0]!.resolve();
+    await settle();
+    run1.subscription.unsubscribe();
+    const run2 = start(checkpointable({ source: arraySource([1, 2, 3, 4]), store, every: { records: 2 } }).pipe());
+    await settle();
+    const outputsBefore = run2.outputs.length;
+    // Act
+    store.writes[1]!.reject(new Error('EIO'));
+    await settle();
+    store.writes[2]!.resolve(); // run 2's checkpoint 2
+    await settle();
+    store.writes[3]!.resolve(); // run 2's final checkpoint 3
+    await settle();
+    // Assert: restored from 1 (re-emits 1, 2), then 3, 4 under run 2's own checkpoint 2.
+    expect(outputsBefore).toBe(0);
+    expect(store.writes.map((w) => w.id)).toEqual([1, 2, 2, 3]);
+    expect(stampsOf(run2.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [2, 0, 3], [2, 1, 4]]);
+    expect(run2.completed).toBe(true);
+  });
+
+  it('an idempotent consumer sees every value exactly once when a crashed run\'s late write lands while a restart waits and crashes too', async () => {
+    // Arrange: a store whose writes of the ids `hold` picks wait for the test.
+    const inner = new MemoryCheckpointStore({ retain: 100 });
+    const held: Array<() => void> = [];
+    let hold: (id: number) => boolean = () => false;
+    const store: CheckpointStore = {
+      write: (id, text) => {
+        if (!hold(id)) return Promise.resolve().then(() => inner.write(id, text));
+        return new Promise<void>((resolve) => held.push(() => (inner.write(id, text), resolve())));
+      },
+      list: async () => inner.list(),
+      read: async (id) => inner.read(id),
+    };
+    const values = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const seen = new Map<string, string[]>();
+    const consume = (o: CheckpointedOutput<string>): void => {
+      const key = `${o.checkpointId}:${o.sequence}`;
+      seen.set(key, [...new Set([...(seen.get(key) ?? []), o.element.value as string])]);
+    };
+    // Run 1 (every 2 records): checkpoint 1 lands, the write of checkpoint 2 is slow; it crashes.
+    hold = (id) => id === 2;
+    const run1 = checkpointable({ source: arraySource(values), store, every: { records: 2 } }).pipe().subscribe(consume);
+    await settle();
+    run1.unsubscribe();
+    // Run 2 (redeployed with every 3 records) starts, and crashes too, while run 1's write is still running.
+    hold = (id) => id === 3;
+    const job2 = checkpointable({ source: arraySource(values), store, every: { records: 3 } });
+    const run2 = job2.pipe().subscribe(consume);
+    await settle();
+    run2.unsubscribe();
+    // Act: run 1's write of checkpoint 2 lands; then a third run.
+    held[0]!();
+    await settle();
+    hold = () => false;
+    let completed = false;
+    job2.pipe().subscribe({ next: consume, complete: () => (completed = true) });
+    await settle();
+    // Assert: deduplicated by (checkpointId, sequence), every value exactly once, each stamp naming one value.
+    expect(completed).toBe(true);
+    expect(held).toHaveLength(1);
+    const byStamp = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
+    expect(byStamp.filter(([, vs]) => vs.length > 1)).toEqual([]);
+    expect(byStamp.map(([, [v]]) => v)).toEqual(values);
+  });
+
   it('two pipelines with separate stores in one process, sharing the very same operator objects, keep separate state', () => {
     // Arrange
     const storeA = new MemoryCheckpointStore();
@@ -1069,6 +1542,46 @@ describe('store ownership', () => {
     expect(valuesOf(b.outputs)).toEqual([10, 30, 60]);
     expect(stateOf(await readLatestCheckpoint(storeA), 'sum')).toEqual({ watermark: null, state: [['all', 3]], eventTimers: [], processingTimers: [] });
     a1.subscription.unsubscribe();
+  });
+});
+
+// ---- errors while starting ----------------------------------------------------------------------------------------------
+
+describe('errors while starting', () => {
+  /** An operator that throws when it is applied to its source (as the pipeline is built, on subscribe). */
+  const throwsWhenApplied = (): OperatorFunction<StreamElement<number>, StreamElement<number>> => () => {
+    throw new Error('operator factory failed');
+  };
+
+  it.each<[string, () => CheckpointStore]>([
+    ['a synchronous store', () => new MemoryCheckpointStore()],
+    ['an asynchronous store', () => new AsyncStore()],
+  ])('with %s, an operator that throws when applied errors the output, and the store is released', async (_name, makeStore) => {
+    // Arrange
+    const store = makeStore();
+    const job = checkpointable({ source: arraySource([1]), store, every: { records: 1 } });
+    // Act
+    const run = start(job.pipe(throwsWhenApplied()));
+    await settle();
+    const next = start(job.pipe());
+    await settle();
+    // Assert
+    expect((run.error as Error | undefined)?.message).toBe('operator factory failed');
+    expect(run.completed).toBe(false);
+    expect(next.error).toBeUndefined();
+    expect(next.completed).toBe(true);
+  });
+
+  it('an asynchronous store whose list() resolves to a non-array: the output errors with a TypeError', async () => {
+    // Arrange
+    const store = new AsyncStore();
+    (store as { list: () => Promise<unknown> }).list = async () => undefined;
+    // Act
+    const run = start(checkpointable({ source: arraySource([1]), store, every: { records: 1 } }).pipe());
+    await settle();
+    // Assert
+    expect(run.error).toBeInstanceOf(TypeError);
+    expect(run.outputs).toEqual([]);
   });
 });
 
@@ -1280,6 +1793,45 @@ describe('readLatestCheckpoint', () => {
     // Assert
     await expect(result).rejects.toBeInstanceOf(CheckpointVersionError);
     await expect(result).rejects.toMatchObject({ checkpointId: 4, input: 2, supported: [1] });
+  });
+
+  it.each<[string, (store: MemoryCheckpointStore) => CheckpointStore]>([
+    ['a synchronous store', (store) => store],
+    ['an asynchronous store', (store) => new AsyncStore(store)],
+  ])('with %s, an onWarning that throws is ignored: it still resolves to the previous checkpoint', async (_name, view) => {
+    // Arrange
+    const store = storeWithThree();
+    store.write(3, store.read(3).slice(0, 20));
+    let calls = 0;
+    const onWarning = (): void => {
+      calls++;
+      throw new Error('the hook is broken');
+    };
+    // Act
+    const latest = await readLatestCheckpoint(view(store), { onWarning });
+    // Assert
+    expect(latest?.checkpointId).toBe(2);
+    expect(calls).toBe(1);
+  });
+
+  it.each<[string, (store: MemoryCheckpointStore) => CheckpointStore]>([
+    ['a synchronous store', (store) => store],
+    ['an asynchronous store', (store) => new AsyncStore(store)],
+  ])('with %s, an onWarning that throws is ignored: all corrupt still rejects with CheckpointCorruptError', async (_name, view) => {
+    // Arrange
+    const store = storeWithThree();
+    for (const id of store.list()) store.write(id, store.read(id).slice(0, 40));
+    let calls = 0;
+    const onWarning = (): void => {
+      calls++;
+      throw new Error('the hook is broken');
+    };
+    // Act
+    const result = readLatestCheckpoint(view(store), { onWarning });
+    // Assert
+    await expect(result).rejects.toBeInstanceOf(CheckpointCorruptError);
+    await expect(result).rejects.toMatchObject({ input: [3, 2, 1] });
+    expect(calls).toBe(3);
   });
 
   it('a pipeline starting over a store whose newest checkpoint is corrupt restores the previous one and reports it', () => {

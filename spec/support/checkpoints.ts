@@ -1,11 +1,12 @@
 /**
- * Shared helpers of the checkpoint specs: one run of a checkpointable pipeline, collected as it happens; and the
- * checkpoint text format (brief: checkpoints-semantics.md, one JSON line `{format, version, checkpointId, checksum,
- * body}` whose checksum is the CRC-32 of the header fields and the body), written independently of the library so
- * that forged checkpoints check its format rather than repeat it. No Node APIs: usable by every spec.
+ * Shared helpers of the checkpoint specs: one run of a checkpointable pipeline, collected as it happens; a replayable
+ * log that may grow while it is read (LiveLog); and the checkpoint text format (brief: checkpoints-semantics.md,
+ * one JSON line `{format, version, checkpointId, checksum, body}` whose checksum is the CRC-32 of the header fields
+ * and the body), written independently of the library so that forged checkpoints check its format rather than
+ * repeat it. No Node APIs: usable by every spec.
  */
-import { type Observable, type Subscription } from 'rxjs';
-import { type CheckpointedOutput } from 'rxjs-sluice';
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { type CheckpointedOutput, type ReplayableSource, type SourceItem } from 'rxjs-sluice';
 
 // ---- runs ----------------------------------------------------------------------------------------------------------
 
@@ -40,6 +41,47 @@ export function start<O>(output: Observable<CheckpointedOutput<O>>, log?: string
     },
   });
   return run;
+}
+
+// ---- sources ---------------------------------------------------------------------------------------------------------
+
+/**
+ * A replayable in-memory log that may grow while it is read, even re-entrantly (a consumer appending from inside
+ * `next`: a feedback loop). Entry i has position i + 1 (where to resume for the next entry); every open reader
+ * gets new entries synchronously as they are appended, and completes once `end()` was called and it has read
+ * everything.
+ */
+export class LiveLog<T> {
+  readonly entries: T[] = [];
+  private ended = false;
+  private readonly readers = new Set<() => void>();
+
+  append(value: T): void {
+    this.entries.push(value);
+    for (const pump of [...this.readers]) pump();
+  }
+
+  end(): void {
+    this.ended = true;
+    for (const pump of [...this.readers]) pump();
+  }
+
+  readonly source: ReplayableSource<T, number> = {
+    open: (position = 0) =>
+      new Observable<SourceItem<T, number>>((subscriber: Subscriber<SourceItem<T, number>>) => {
+        let next = position;
+        const pump = (): void => {
+          while (!subscriber.closed && next < this.entries.length) {
+            const index = next++;
+            subscriber.next({ value: this.entries[index]!, position: index + 1 });
+          }
+          if (!subscriber.closed && this.ended && next >= this.entries.length) subscriber.complete();
+        };
+        this.readers.add(pump);
+        pump();
+        return () => this.readers.delete(pump);
+      }),
+  };
 }
 
 // ---- the checkpoint text format ------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import { type CheckpointWarning } from './warning.js';
 
 /**
  * When to take a checkpoint. Give either or both. `records` counts source records since the last barrier;
- * `interval` ticks on a fixed grid from subscription, and a tick injects a barrier only if a record arrived
- * since the last barrier (whichever trigger injected it).
+ * `interval` ticks on a fixed grid from subscription, and a tick injects a barrier only if a record arrived,
+ * or outputs are waiting for a checkpoint, since the last barrier (whichever trigger injected it).
  *
  * ## Example
  * ```ts
@@ -28,8 +28,8 @@ export interface CheckpointTrigger {
   /** Inject a barrier after every this many source records. */
   readonly records?: number;
   /**
-   * Inject a barrier every this many ms of scheduler time (Flink's checkpoint interval), if at least one record
-   * has arrived since the last barrier: an idle source writes no new checkpoints.
+   * Inject a barrier every this many ms of scheduler time (Flink's checkpoint interval), if a record arrived or
+   * outputs are waiting since the last barrier: an idle pipeline writes no new checkpoints.
    */
   readonly interval?: number;
 }

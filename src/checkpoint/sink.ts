@@ -37,8 +37,10 @@ export interface CheckpointedOutput<O> {
 /**
  * A sink that commits together with the checkpoints: Flink's `TwoPhaseCommitSinkFunction`. For each completed
  * checkpoint `n` the pipeline calls `preCommit(n, outputs)` (make the epoch's outputs durable, but invisible),
- * then saves checkpoint `n`, then calls `commit(n)` (make them visible). A checkpoint whose `preCommit` or
- * save fails gets `abort(n)`, and its outputs move on to the next checkpoint. On start, `recover(n)` is called
+ * then saves checkpoint `n`, then calls `commit(n)` (make them visible). A checkpoint whose `preCommit`
+ * fails gets `abort(n)`, and its outputs are pre-committed again with the next checkpoint. One whose save
+ * fails may still exist (the failure is ambiguous), so its pre-commit is kept and committed, before the next
+ * checkpoint's own, once that one is durable. On start, `recover(n)` is called
  * with the restored checkpoint's id (undefined on a fresh start): it must commit every pre-committed epoch
  * up to `n` that is not committed yet, and abort any later one. `commit` and `recover` must be idempotent.
  * `FileSink` in `rxjs-sluice/node` implements this with a temporary file per epoch.

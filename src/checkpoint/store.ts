@@ -158,7 +158,15 @@ export function readLatestCheckpoint(
   store: CheckpointStore,
   options: { readonly onWarning?: (warning: CheckpointWarning) => void } = {},
 ): Promise<StoredCheckpoint | undefined> {
-  return new Promise((resolve, reject) => loadLatest(store, options.onWarning ?? (() => {}), resolve, reject));
+  const hook = options.onWarning;
+  const warn = (warning: CheckpointWarning): void => {
+    try {
+      hook?.(warning);
+    } catch {
+      // A warning hook must not break loading.
+    }
+  };
+  return new Promise((resolve, reject) => loadLatest(store, warn, resolve, reject));
 }
 
 /** The loading loop behind readLatestCheckpoint, synchronous for a synchronous store. */

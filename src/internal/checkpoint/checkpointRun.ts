@@ -11,7 +11,7 @@ import { CheckpointRestoreError } from '../../errors/CheckpointRestoreError.js';
 import { MutableCheckpointMetrics } from '../../metrics/checkpointMetrics.js';
 import { describe } from '../describe.js';
 import { FORMAT_VERSION, serializeCheckpoint } from './format.js';
-import { andThen } from './maybePromise.js';
+import { andThen, isThenable, type MaybePromise } from './maybePromise.js';
 import { checkpointableBarrier, statefulDescriptorOf, type StatefulDescriptor } from './stateful.js';
 
 /** checkpointable's options, validated and defaulted. */
@@ -53,6 +53,8 @@ interface CommitJob {
  * second one fails at once. A WeakSet of stores, holding no state; entries leave when a run ends.
  */
 const storesInUse = new WeakSet<CheckpointStore>();
+/** Stores whose last run ended (a crash) with writes in flight: a new run waits for them before loading. */
+const storesSettling = new WeakMap<CheckpointStore, Promise<void>>();
 
 /**
  * One subscription of a checkpointable pipeline: restore, then run the source through the bound operators,
@@ -74,8 +76,15 @@ export class CheckpointRun {
   private sequence = 0;
   /** Outputs of the current epoch held for its checkpoint; handed to a CommitJob at the barrier. Cleared on teardown. */
   private epochOutputs: CheckpointedOutput<unknown>[] = [];
-  /** Outputs of failed checkpoints, waiting for the next one to commit them. Cleared on commit and on teardown. */
+  /** Outputs of checkpoints that certainly failed, for the next pre-commit. Cleared when staged, and on teardown. */
   private carried: CheckpointedOutput<unknown>[] = [];
+  /** Checkpoints whose store write failed ambiguously: their pre-commit stays, to be committed with the next
+   * checkpoint. Cleared when that one is durable, and on teardown. */
+  private unsettled: { readonly checkpointId: number; readonly outputs: CheckpointedOutput<unknown>[] }[] = [];
+  /** Store and sink writes still running (they may outlive a crash). */
+  private ioInFlight = 0;
+  /** Set on teardown while writes are in flight: called when the last settles. */
+  private ioSettled: (() => void) | null = null;
   /** Checkpoints whose barrier is on its way, by id. Cleared on teardown. */
   private readonly pending = new Map<number, PendingCheckpoint>();
   /** Checkpoints waiting to be saved, in barrier order. Cleared on teardown. */
@@ -112,7 +121,13 @@ export class CheckpointRun {
     }
     storesInUse.add(store);
     this.subscriber.add(() => this.teardown());
-    loadLatest(store, (warning) => this.warn(warning), (checkpoint) => this.restore(checkpoint), (err) => this.fail(err));
+    const load = (): void => {
+      if (this.closed) return;
+      loadLatest(store, (warning) => this.warn(warning), (checkpoint) => this.restore(checkpoint), (err) => this.fail(err));
+    };
+    const settling = storesSettling.get(store);
+    if (settling === undefined) load();
+    else settling.then(load);
   }
 
   // ---- restore -----------------------------------------------------------------------------------------------
@@ -133,14 +148,17 @@ export class CheckpointRun {
       this.metrics.lastCompletedId = checkpoint.checkpointId;
     }
     const sink = this.options.sink;
-    andThen(() => sink?.recover(checkpoint?.checkpointId), () => {
+    andThen(this.io(() => sink?.recover(checkpoint?.checkpointId)), () => {
       if (this.closed) return;
       for (const output of replay) {
         if (this.closed) return;
         this.metrics.reEmitted++;
         this.emit(output);
       }
-      this.run(states, checkpoint?.checkpointId);
+      // A final checkpoint means the pipeline finished: its operators applied their end-of-input rules (event
+      // time ran to +Infinity, timers fired or were dropped), so there is nothing left to resume.
+      if (checkpoint?.final === true) this.subscriber.complete();
+      else this.run(states, checkpoint?.checkpointId);
     }, (err) => this.fail(err));
   }
 
@@ -207,7 +225,11 @@ export class CheckpointRun {
       const run = this;
       this.subscriber.add(this.options.scheduler.schedule(function (this: SchedulerAction<unknown>) {
         if (run.closed || run.injector === null) return;
-        if (run.recordsSinceBarrier > 0) run.injectBarrier();
+        // Also when outputs wait for a checkpoint (results a barrier overtook, timers that fired): a quiet
+        // source must not hold them back until it next speaks.
+        if (run.recordsSinceBarrier > 0 || run.epochOutputs.length > 0 || run.carried.length > 0 || run.unsettled.length > 0) {
+          run.injectBarrier();
+        }
         this.schedule(undefined, interval);
       }, interval));
     }
@@ -232,6 +254,11 @@ export class CheckpointRun {
             return;
           }
           const { value, position, timestamp } = item as { value: unknown; position: unknown; timestamp?: number };
+          if (position === undefined) {
+            // undefined means "from the beginning": a checkpoint taken here would replay into restored state.
+            injector.error(new TypeError(`checkpointable: a source item's position must not be undefined (item ${describe(item)})`));
+            return;
+          }
           let element: StreamElement<unknown>;
           try {
             element = record(value, timestamp);
@@ -275,7 +302,7 @@ export class CheckpointRun {
     let error: unknown = undefined;
     if (position !== undefined) {
       try {
-        encoded = this.options.codec.encode(position);
+        encoded = this.encode(position);
       } catch (err) {
         error = new CheckpointEncodeError(checkpointId, 'source position', position, err);
       }
@@ -288,7 +315,7 @@ export class CheckpointRun {
     const checkpoint = this.pending.get(checkpointId);
     if (checkpoint === undefined || checkpoint.error !== undefined) return;
     try {
-      checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.options.codec.encode(state) });
+      checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.encode(state) });
     } catch (err) {
       checkpoint.error = new CheckpointEncodeError(checkpointId, descriptor.id!, state, err);
     }
@@ -364,7 +391,7 @@ export class CheckpointRun {
 
   private onSnapshotOf(checkpoint: PendingCheckpoint, descriptor: StatefulDescriptor): void {
     try {
-      checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.options.codec.encode(null) });
+      checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.encode(null) });
     } catch (err) {
       checkpoint.error = new CheckpointEncodeError(checkpoint.checkpointId, descriptor.id!, null, err);
     }
@@ -390,34 +417,46 @@ export class CheckpointRun {
     }
   }
 
-  /** Two-phase: sink pre-commit, durable write, sink commit; then (exactly-once) release the outputs. */
+  /**
+   * Two-phase: sink pre-commit, durable write, sink commit; then (exactly-once) release the outputs.
+   *
+   * Failures split in two. Before the write (a value the codec refuses, a failed preCommit) the checkpoint
+   * certainly does not exist: the sink's pre-commit is aborted and the outputs are carried into the next
+   * pre-commit. A failed write is ambiguous (a timeout, or a clean-up error after the rename, may hide a
+   * checkpoint that is on disk): the pre-commit is kept and committed together with the next checkpoint, and
+   * not repeated in it. A restore from either checkpoint then commits each epoch exactly once.
+   */
   private save(job: CommitJob): void {
     const { checkpoint, final } = job;
     const { checkpointId } = checkpoint;
-    const outputs = this.carried.length === 0 ? job.outputs : this.carried.concat(job.outputs);
+    /** What this checkpoint pre-commits: its epoch, plus epochs of checkpoints that certainly failed. */
+    const staged = this.carried.length === 0 ? job.outputs : this.carried.concat(job.outputs);
     this.carried = [];
+    const unsettled = this.unsettled;
+    /** What it commits, and releases and stores for re-emission: also the epochs of ambiguous writes. */
+    const committed = unsettled.length === 0 ? staged : unsettled.flatMap((u) => u.outputs).concat(staged);
     if (checkpoint.error !== undefined) {
-      this.failed(job, outputs, checkpoint.error, false);
+      this.failed(job, staged, checkpoint.error, 'before');
       return;
     }
-    const { codec, exactlyOnce, sink, store } = this.options;
+    const { exactlyOnce, sink, store } = this.options;
     let text: string;
     try {
       let outputsText: string | null = null;
       if (exactlyOnce) {
         try {
-          outputsText = codec.encode(outputs);
+          outputsText = this.encode(committed);
         } catch (err) {
-          throw new CheckpointEncodeError(checkpointId, 'outputs', outputs, err);
+          throw new CheckpointEncodeError(checkpointId, 'outputs', committed, err);
         }
       }
       text = serializeCheckpoint({
-        checkpointId, version: FORMAT_VERSION, createdAt: this.options.scheduler.now(), codec: codec.name, final,
+        checkpointId, version: FORMAT_VERSION, createdAt: this.options.scheduler.now(), codec: this.options.codec.name, final,
         position: checkpoint.position, outputs: outputsText,
         operators: this.descriptors.map((d) => ({ id: d.id!, ...checkpoint.snapshots.get(d.id!)! })),
       });
     } catch (err) {
-      this.failed(job, outputs, err, false);
+      this.failed(job, staged, err, 'before');
       return;
     }
     const onDurable = (): void => {
@@ -426,9 +465,10 @@ export class CheckpointRun {
       this.metrics.lastCompletedId = checkpointId;
       this.metrics.lastSize = text.length;
       this.finish();
-      if (exactlyOnce || sink !== undefined) this.hold(-outputs.length);
+      this.unsettled = [];
+      if (exactlyOnce || sink !== undefined) this.hold(-committed.length);
       if (exactlyOnce) {
-        for (const output of outputs) {
+        for (const output of committed) {
           if (this.closed) return;
           this.emit(output);
         }
@@ -440,27 +480,34 @@ export class CheckpointRun {
       this.committing = false;
       this.processCommits();
     };
+    /** The sink commits the ambiguous epochs first, then this one; the checkpoint is durable, so a failure
+     * here is repaired by recover() on restart, and the run errors. */
+    const commitAll = (index: number): void => {
+      if (this.closed) return;
+      if (sink === undefined) return onDurable();
+      const id = index < unsettled.length ? unsettled[index]!.checkpointId : checkpointId;
+      andThen(this.io(() => sink.commit(id)), () => (index < unsettled.length ? commitAll(index + 1) : onDurable()), (err) => this.fail(err));
+    };
     const write = (): void => {
       if (this.closed) return;
-      andThen(() => store.write(checkpointId, text), () => {
-        if (this.closed) return;
-        // The checkpoint is durable; a sink commit failing now is repaired by recover() on restart.
-        andThen(() => sink?.commit(checkpointId), onDurable, (err) => this.fail(err));
-      }, (err) => this.failed(job, outputs, err, true));
+      andThen(this.io(() => store.write(checkpointId, text)), () => commitAll(0), (err) => this.failed(job, staged, err, 'write'));
     };
-    // A preCommit that failed may have written part of its epoch: it is aborted too, or a later recover()
-    // would commit that partial epoch beside the next checkpoint's (which carries the same outputs).
-    andThen(() => sink?.preCommit(checkpointId, outputs), write, (err) => this.failed(job, outputs, err, true));
+    andThen(this.io(() => sink?.preCommit(checkpointId, staged)), write, (err) => this.failed(job, staged, err, 'preCommit'));
   }
 
-  /** A checkpoint failed: warn, keep its outputs for the next one, abort the sink's (possibly partial) pre-commit. */
-  private failed(job: CommitJob, outputs: CheckpointedOutput<unknown>[], error: unknown, preCommitted: boolean): void {
+  /**
+   * A checkpoint failed: warn, and keep its outputs for the next one. `stage` says how far it got: nothing
+   * written, a preCommit that failed (maybe half-written: aborted), or an ambiguous store write (kept).
+   */
+  private failed(job: CommitJob, staged: CheckpointedOutput<unknown>[], error: unknown, stage: 'before' | 'preCommit' | 'write'): void {
     if (this.closed) return;
     const { checkpointId } = job.checkpoint;
     this.metrics.failed++;
     this.finish();
     this.warn(warningOf('checkpoint-failed', checkpointId, error));
-    this.carried = outputs;
+    const sink = this.options.sink;
+    if (stage === 'write' && sink !== undefined) this.unsettled.push({ checkpointId, outputs: staged });
+    else this.carried = staged;
     const next = (): void => {
       if (this.closed) return;
       if (job.final) {
@@ -471,9 +518,34 @@ export class CheckpointRun {
       this.committing = false;
       this.processCommits();
     };
-    const sink = this.options.sink;
-    if (preCommitted && sink !== undefined) andThen(() => sink.abort(checkpointId), next, (err) => this.fail(err));
+    if (stage === 'preCommit' && sink !== undefined) andThen(this.io(() => sink.abort(checkpointId)), next, (err) => this.fail(err));
     else next();
+  }
+
+  /**
+   * Wraps a store or sink write so that the run knows it is in flight. A crashed run's write may still land;
+   * the next run on the same store waits for it (see start), so it cannot overwrite a newer checkpoint.
+   */
+  private io<T>(step: () => MaybePromise<T>): () => MaybePromise<T> {
+    return () => {
+      const result = step();
+      if (isThenable(result)) {
+        this.ioInFlight++;
+        const settled = (): void => {
+          if (--this.ioInFlight === 0) this.ioSettled?.();
+        };
+        result.then(settled, settled);
+      }
+      return result;
+    };
+  }
+
+  /** The codec's encode, checked to return text. */
+  private encode(value: unknown): string {
+    const codec = this.options.codec;
+    const text = codec.encode(value);
+    if (typeof text !== 'string') throw new TypeError(`codec "${codec.name}": encode returned ${describe(text)}, not a string`);
+    return text;
   }
 
   private finish(): void {
@@ -510,12 +582,20 @@ export class CheckpointRun {
   /** Runs once, on completion, error or unsubscribe (a crash, as far as checkpoints go). */
   private teardown(): void {
     this.closed = true;
-    storesInUse.delete(this.options.store);
+    const store = this.options.store;
+    storesInUse.delete(store);
+    if (this.ioInFlight !== 0) {
+      const settling = new Promise<void>((resolve) => (this.ioSettled = resolve)).then(() => {
+        if (storesSettling.get(store) === settling) storesSettling.delete(store);
+      });
+      storesSettling.set(store, settling);
+    }
     this.metrics.heldOutputs -= this.heldOutputs;
     this.metrics.inProgress -= this.inProgress;
     this.heldOutputs = this.inProgress = 0;
     this.epochOutputs = [];
     this.carried = [];
+    this.unsettled = [];
     this.pending.clear();
     this.commits.clear();
     this.injector = null;

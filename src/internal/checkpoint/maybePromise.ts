@@ -18,9 +18,17 @@ export function isThenable<T>(value: MaybePromise<T>): value is PromiseLike<T> {
 /**
  * Runs `next` on the value, synchronously when it is already there, so that a synchronous store keeps a whole
  * checkpoint inside one scheduler action (which is what lets `TestScheduler` drive checkpointing). A throw
- * from `step` or a rejection both reach `onError`.
+ * from `step` or from `next`, and a rejection, all reach `onError`: nothing escapes into a promise chain
+ * where it would be lost.
  */
 export function andThen<T>(step: () => MaybePromise<T>, next: (value: T) => void, onError: (err: unknown) => void): void {
+  const proceed = (value: T): void => {
+    try {
+      next(value);
+    } catch (err) {
+      onError(err);
+    }
+  };
   let value: MaybePromise<T>;
   try {
     value = step();
@@ -28,6 +36,13 @@ export function andThen<T>(step: () => MaybePromise<T>, next: (value: T) => void
     onError(err);
     return;
   }
-  if (isThenable(value)) value.then(next, onError);
-  else next(value);
+  if (!isThenable(value)) {
+    proceed(value);
+    return;
+  }
+  try {
+    value.then(proceed, onError);
+  } catch (err) {
+    onError(err); // a thenable whose then() throws
+  }
 }
