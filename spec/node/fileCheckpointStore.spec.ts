@@ -8,6 +8,7 @@ import {
 } from 'rxjs-sluice';
 import { FileCheckpointStore } from 'rxjs-sluice/node';
 import { checksumOf, intactText, type CheckpointFile } from '../support/checkpoints';
+import { spyOnSyncFsyncs } from '../support/fsyncs';
 import { tempDirs } from '../support/tempDirs';
 
 /**
@@ -84,6 +85,11 @@ async function waitFor(condition: () => boolean): Promise<void> {
     await new Promise((r) => setTimeout(r, 1));
   }
 }
+
+/** The real fs/promises module (what the store uses), for jest.spyOn. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fsp = require('node:fs/promises') as typeof import('fs/promises');
+afterEach(() => jest.restoreAllMocks());
 
 /** The record values of outputs. */
 const valuesOf = (outputs: readonly CheckpointedOutput<number>[]): unknown[] =>
@@ -163,6 +169,32 @@ describe('FileCheckpointStore', () => {
       expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     });
 
+    it('gives each write its own temporary file (<file>.<pid>-<n>.tmp): two writes of one id at once both succeed', async () => {
+      // Arrange
+      const dir = freshDir();
+      const store = new FileCheckpointStore(dir);
+      const opened: string[] = [];
+      const realOpen = fsp.open;
+      jest.spyOn(fsp, 'open').mockImplementation(((path: string, ...rest: unknown[]) => {
+        opened.push(String(path));
+        return (realOpen as (...args: unknown[]) => unknown)(path, ...rest);
+      }) as typeof fsp.open);
+      const first = 'first '.repeat(10_000);
+      const second = 'second '.repeat(10);
+
+      // Act
+      const results = await Promise.allSettled([store.write(1, first), store.write(1, second)]);
+
+      // Assert: both resolved; the file holds one of the two texts whole; no temporary file is left.
+      const temporaries = opened.filter((p) => p.endsWith('.tmp'));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(temporaries).toHaveLength(2);
+      expect(new Set(temporaries).size).toBe(2);
+      for (const temporary of temporaries) expect(temporary.startsWith(`${fileOf(dir, 1)}.${process.pid}-`)).toBe(true);
+      expect([first, second]).toContain(readFileSync(fileOf(dir, 1), 'utf8'));
+      expect(readdirSync(dir)).toEqual(['checkpoint-00000000000000000001.json']);
+    });
+
     it('keeps the directory as an absolute path', () => {
       // Arrange
       const dir = freshDir();
@@ -203,6 +235,30 @@ describe('FileCheckpointStore', () => {
       // Assert
       expect(await store.list()).toEqual(kept);
       for (const id of kept) expect(await store.read(id)).toBe(`text ${id}`);
+    });
+
+    it('is best effort: a failure while pruning after the durable rename does not reject the write; the next write prunes', async () => {
+      // Arrange: retain 1, checkpoint 1 stored; listing the directory will fail (EMFILE) while checkpoint 2 is written.
+      const dir = freshDir();
+      const store = new FileCheckpointStore(dir, { retain: 1 });
+      await store.write(1, 'one');
+      const realReaddir = fsp.readdir;
+      const readdir = jest.spyOn(fsp, 'readdir').mockImplementation(((path: string, ...rest: unknown[]) =>
+        (path === dir
+          ? Promise.reject(Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' }))
+          : (realReaddir as (...args: unknown[]) => unknown)(path, ...rest))) as typeof fsp.readdir);
+
+      // Act
+      const written = store.write(2, 'two');
+
+      // Assert: the write resolves (checkpoint 2 is durable), checkpoint 1 is not pruned yet; the next write prunes it.
+      await expect(written).resolves.toBeUndefined();
+      expect(readdir).toHaveBeenCalled();
+      readdir.mockRestore();
+      expect(readFileSync(fileOf(dir, 2), 'utf8')).toBe('two');
+      expect(await store.list()).toEqual([1, 2]);
+      await store.write(3, 'three');
+      expect(await store.list()).toEqual([3]);
     });
 
     it('never deletes the checkpoint it has just written, even when it is older than those kept', async () => {
@@ -581,6 +637,30 @@ describe('FileCheckpointStore', () => {
 
       // Assert
       expect(readdirSync(nested)).toEqual(['checkpoint-00000000000000000001.json']);
+    });
+
+    it('makes each directory it creates durable: the parent of every new directory is fsynced', () => {
+      // Arrange
+      const dir = freshDir();
+      const synced = spyOnSyncFsyncs();
+
+      // Act: creates state/ in dir, and checkpoints/ in state/.
+      new FileCheckpointStore(join(dir, 'state', 'checkpoints'));
+
+      // Assert
+      expect([...synced].sort()).toEqual([dir, join(dir, 'state')]);
+    });
+
+    it('fsyncs no parent for a directory that already exists', () => {
+      // Arrange
+      const dir = freshDir();
+      const synced = spyOnSyncFsyncs();
+
+      // Act
+      new FileCheckpointStore(dir);
+
+      // Assert
+      expect(synced).toEqual([]);
     });
 
     it('throws CheckpointStoreError when the path is a file', () => {

@@ -1,11 +1,13 @@
-import { readdirSync, readFileSync, writeFileSync } from 'fs';
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Observable, from, lastValueFrom, toArray } from 'rxjs';
+import { NEVER, Observable, concat, from, lastValueFrom, toArray } from 'rxjs';
 import {
-  CheckpointStoreError, arraySource, asyncWaitMetrics, asyncWaitOrdered, checkpointMetrics, checkpointable, keyedTimers, readLatestCheckpoint,
-  type CheckpointMetrics, type CheckpointSink, type CheckpointStore, type CheckpointedOutput, type ReplayableSource, type SourceItem,
+  CheckpointRestoreError, CheckpointStoreError, arraySource, asyncWaitMetrics, asyncWaitOrdered, checkpointMetrics, checkpointable, keyedTimers, readLatestCheckpoint,
+  type CheckpointMetrics, type CheckpointSink, type CheckpointStore, type CheckpointWarning, type CheckpointedOutput, type ReplayableSource,
+  type SourceItem,
 } from 'rxjs-sluice';
 import { FileCheckpointStore, FileSink, readCommitted } from 'rxjs-sluice/node';
+import { spyOnSyncFsyncs } from '../support/fsyncs';
 import { tempDirs } from '../support/tempDirs';
 
 /**
@@ -18,6 +20,7 @@ import { tempDirs } from '../support/tempDirs';
 // ---- helpers -------------------------------------------------------------------------------------------------
 
 const freshDir = tempDirs('sluice-sink-');
+afterEach(() => jest.restoreAllMocks());
 
 const pad = (id: number): string => String(id).padStart(20, '0');
 const pendingName = (id: number): string => `epoch-${pad(id)}.jsonl.pending`;
@@ -113,26 +116,6 @@ describe('FileSink', () => {
       expect(readCommitted(dir)).toBe(linesOf([out(2, 0, 'first')]));
       expect(filesIn(dir)).toEqual([committedName(2)]);
     });
-
-    it('leaves no pending file after a run restored past a damaged checkpoint re-commits an epoch', async () => {
-      // Arrange: a complete run, then its newest checkpoint is truncated, so a rerun restores the one before.
-      const checkpoints = freshDir();
-      const output = freshDir();
-      const run = () => lastValueFrom(checkpointable({
-        source: arraySource([1, 2, 3]), every: { records: 2 }, store: new FileCheckpointStore(checkpoints), sink: new FileSink(output),
-      }).pipe().pipe(toArray()));
-      await run();
-      const committedBefore = readCommitted(output);
-      const newest = readdirSync(checkpoints).sort().at(-1)!;
-      writeFileSync(join(checkpoints, newest), readFileSync(join(checkpoints, newest), 'utf8').slice(0, 40));
-
-      // Act
-      await run();
-
-      // Assert
-      expect(filesIn(output).filter((name) => name.endsWith('.pending'))).toEqual([]);
-      expect(readCommitted(output)).toBe(committedBefore);
-    });
   });
 
   describe('abort', () => {
@@ -189,16 +172,56 @@ describe('FileSink', () => {
       expect(readCommitted(dir)).toBe(linesOf([out(1, 0, 'e1'), out(2, 0, 'e2'), out(3, 0, 'e3')]));
     });
 
-    it('deletes every pending epoch on a fresh start (recover(undefined)), keeping committed ones', async () => {
+    it('deletes every pending epoch on a fresh start (recover(undefined)) when nothing is committed', async () => {
       // Arrange
       const dir = freshDir();
-      await crashedSink(dir);
+      const sink = new FileSink(dir);
+      for (const id of [1, 2]) await sink.preCommit(id, [out(id, 0, `e${id}`)]);
 
       // Act
       await new FileSink(dir).recover(undefined);
 
       // Assert
-      expect(filesIn(dir)).toEqual([committedName(1)]);
+      expect(filesIn(dir)).toEqual([]);
+    });
+
+    it.each<[string, number | undefined, number[]]>([
+      ['recover(undefined) (a fresh start) over committed epochs', undefined, [1, 2, 3]],
+      ['recover(1) with epochs 2 and 3 committed', 1, [2, 3]],
+      ['recover(2) with epoch 3 committed', 2, [3]],
+    ])('%s: throws CheckpointRestoreError naming the epochs beyond, and changes nothing', async (_name, restored, beyond) => {
+      // Arrange: epochs 1..3 committed, 4 pending.
+      const dir = freshDir();
+      const sink = new FileSink(dir);
+      for (const id of [1, 2, 3, 4]) await sink.preCommit(id, [out(id, 0, `e${id}`)]);
+      for (const id of [1, 2, 3]) await sink.commit(id);
+      const filesBefore = filesIn(dir);
+      const committedBefore = readCommitted(dir);
+
+      // Act
+      const error = await new FileSink(dir).recover(restored).then(() => undefined, (e: unknown) => e);
+
+      // Assert
+      expect(error).toBeInstanceOf(CheckpointRestoreError);
+      expect((error as CheckpointRestoreError).checkpointId).toBe(restored ?? 0);
+      expect([...((error as CheckpointRestoreError).input as number[])].sort((a, b) => a - b)).toEqual(beyond); // in directory order
+      expect((error as Error).message).toContain(dir);
+      expect(filesIn(dir)).toEqual(filesBefore);
+      expect(readCommitted(dir)).toBe(committedBefore);
+    });
+
+    it('accepts committed epochs up to the restored checkpoint', async () => {
+      // Arrange: epochs 1..3 committed.
+      const dir = freshDir();
+      const sink = new FileSink(dir);
+      for (const id of [1, 2, 3]) await sink.preCommit(id, [out(id, 0, `e${id}`)]);
+      for (const id of [1, 2, 3]) await sink.commit(id);
+
+      // Act
+      await new FileSink(dir).recover(3);
+
+      // Assert
+      expect(filesIn(dir)).toEqual([1, 2, 3].map(committedName));
     });
 
     it('keeps the committed copy and drops the pending one when an epoch is both', async () => {
@@ -280,6 +303,18 @@ describe('FileSink', () => {
       // Assert
       expect(readdirSync(nested)).toEqual([]);
       expect(sink.dir).toBe(nested);
+    });
+
+    it('makes each directory it creates durable: the parent of every new directory is fsynced', () => {
+      // Arrange
+      const dir = freshDir();
+      const synced = spyOnSyncFsyncs();
+
+      // Act: creates out/ in dir, and epochs/ in out/.
+      new FileSink(join(dir, 'out', 'epochs'));
+
+      // Assert
+      expect([...synced].sort()).toEqual([dir, join(dir, 'out')]);
     });
 
     it('throws CheckpointStoreError when the path is a file', () => {
@@ -485,6 +520,109 @@ describe('FileSink', () => {
       expect(restarted.metrics.restored).toBe(1);
       expect(pendingFiles(dir)).toEqual([]);
     });
+  });
+});
+
+describe('FileSink after a crash, with FileCheckpointStore', () => {
+  const pad20 = (id: number): string => String(id).padStart(20, '0');
+
+  /** `values`, then stays open: a run over it ends only by a crash. */
+  const endless = (values: readonly string[]): ReplayableSource<string, number> => ({
+    open: (position = 0) => concat(from(values.slice(position).map((value, i): SourceItem<string, number> => ({ value, position: position + i + 1 }))), NEVER),
+  });
+
+  /** Runs a pipeline over arraySource(values) on the two dirs to completion; resolves, or rejects with its error. */
+  const runToEnd = (values: readonly string[], storeDir: string, sinkDir: string, records: number): Promise<unknown> =>
+    lastValueFrom(checkpointable({
+      source: arraySource(values), store: new FileCheckpointStore(storeDir), sink: new FileSink(sinkDir), every: { records },
+    }).pipe().pipe(toArray()));
+
+  /** The committed output of an uninterrupted run over `values`. */
+  async function uninterrupted(values: readonly string[]): Promise<string> {
+    const sinkDir = freshDir();
+    await runToEnd(values, freshDir(), sinkDir, 1);
+    return readCommitted(sinkDir);
+  }
+
+  describe('a checkpoint stored but reported failed (the write rejected after the rename)', () => {
+    const VALUES = ['a', 'b', 'c', 'd'];
+
+    /** Run 1: checkpoint 1 (a) durable; checkpoint 2 (b) on disk but its write rejects; then a crash. */
+    async function crashedRun(storeDir: string, sinkDir: string): Promise<CheckpointWarning[]> {
+      const files = new FileCheckpointStore(storeDir);
+      const store: CheckpointStore = {
+        write: async (id, text) => {
+          await files.write(id, text);
+          if (id === 2) throw new Error('ETIMEDOUT after the rename');
+        },
+        list: () => files.list(),
+        read: (id) => files.read(id),
+      };
+      const warnings: CheckpointWarning[] = [];
+      const subscription = checkpointable({
+        source: endless(VALUES.slice(0, 2)), store, sink: new FileSink(sinkDir), every: { records: 1 }, onWarning: (w) => warnings.push(w),
+      }).pipe().subscribe();
+      await until(() => warnings.length > 0);
+      subscription.unsubscribe();
+      return warnings;
+    }
+
+    it('keeps the pre-committed epoch (no abort), and a restart from that checkpoint commits exactly what an uninterrupted run commits', async () => {
+      // Arrange
+      const expected = await uninterrupted(VALUES);
+      const storeDir = freshDir();
+      const sinkDir = freshDir();
+      const warnings = await crashedRun(storeDir, sinkDir);
+      const filesAtCrash = filesIn(sinkDir);
+
+      // Act
+      await runToEnd(VALUES, storeDir, sinkDir, 1);
+
+      // Assert
+      expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['checkpoint-failed', 2]]);
+      expect(filesAtCrash).toEqual([committedName(1), pendingName(2)]);
+      expect(readCommitted(sinkDir)).toBe(expected);
+      expect(filesIn(sinkDir).filter((n) => n.endsWith('.pending'))).toEqual([]);
+    });
+
+    it('a restart from the older checkpoint (the ambiguous one deleted) commits exactly what an uninterrupted run commits too', async () => {
+      // Arrange
+      const expected = await uninterrupted(VALUES);
+      const storeDir = freshDir();
+      const sinkDir = freshDir();
+      await crashedRun(storeDir, sinkDir);
+      unlinkSync(join(storeDir, `checkpoint-${pad20(2)}.json`));
+
+      // Act
+      await runToEnd(VALUES, storeDir, sinkDir, 1);
+
+      // Assert
+      expect(readCommitted(sinkDir)).toBe(expected);
+      expect(filesIn(sinkDir).filter((n) => n.endsWith('.pending'))).toEqual([]);
+    });
+  });
+
+  it('a restart that falls back past a damaged checkpoint whose epoch is committed fails with CheckpointRestoreError, committing nothing more', async () => {
+    // Arrange: run 1 (every 2 records) commits epochs [a, b] and [c, d], then crashes; checkpoint 2 then rots.
+    const storeDir = freshDir();
+    const sinkDir = freshDir();
+    const run1 = checkpointable({
+      source: endless(['a', 'b', 'c', 'd']), store: new FileCheckpointStore(storeDir), sink: new FileSink(sinkDir), every: { records: 2 },
+    }).pipe().subscribe();
+    await until(() => readdirSync(sinkDir).filter((n) => n.endsWith('.jsonl')).length === 2);
+    run1.unsubscribe();
+    writeFileSync(join(storeDir, `checkpoint-${pad20(2)}.json`), '{"format":"rxjs-sluice.checkpoint","vers');
+    const committedBefore = readCommitted(sinkDir);
+
+    // Act: restart (redeployed with every 1 record); loading falls back to checkpoint 1.
+    const error = await runToEnd(['a', 'b', 'c', 'd'], storeDir, sinkDir, 1).then(() => undefined, (e: unknown) => e);
+
+    // Assert: replaying from checkpoint 1 would commit c and d a second time (under other epochs).
+    expect(error).toBeInstanceOf(CheckpointRestoreError);
+    expect(error).toMatchObject({ checkpointId: 1, input: [2] });
+    expect(committedBefore).toBe(linesOf([out(1, 0, 'a'), out(1, 1, 'b'), out(2, 0, 'c'), out(2, 1, 'd')]));
+    expect(readCommitted(sinkDir)).toBe(committedBefore);
+    expect(filesIn(sinkDir)).toEqual([committedName(1), committedName(2)]);
   });
 });
 

@@ -1,11 +1,11 @@
 /// <reference types="node" />
 import { mkdirSync, statSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointStoreError } from '../errors/CheckpointStoreError.js';
 import { expectInteger, expectObject, rejectUnknownOptions } from '../internal/validate.js';
-import { paddedId, syncDirectory, writeFileDurably } from './fsync.js';
+import { paddedId, syncDirectory, syncDirectorySync, writeFileDurably } from './fsync.js';
 
 /**
  * Options of {@link FileCheckpointStore}.
@@ -78,11 +78,17 @@ export class FileCheckpointStore implements CheckpointStore {
 
   async write(checkpointId: number, text: string): Promise<void> {
     await writeFileDurably(join(this.dir, fileName(checkpointId)), text);
-    const ids = await this.list();
-    const old = ids.slice(0, Math.max(0, ids.length - this.retain)).filter((id) => id !== checkpointId);
-    if (old.length === 0) return;
-    await Promise.all(old.map((id) => unlink(join(this.dir, fileName(id))).catch(() => undefined)));
-    await syncDirectory(this.dir);
+    // The checkpoint is durable now: retention is best effort, and its failure must not make the write look
+    // failed (the pipeline would then treat a checkpoint that exists as missing). The next write retries it.
+    try {
+      const ids = await this.list();
+      const old = ids.slice(0, Math.max(0, ids.length - this.retain)).filter((id) => id !== checkpointId);
+      if (old.length === 0) return;
+      await Promise.all(old.map((id) => unlink(join(this.dir, fileName(id))).catch(() => undefined)));
+      await syncDirectory(this.dir);
+    } catch {
+      // Left for the next write.
+    }
   }
 
   /** Ids in ascending order; temporary files left by a crash are ignored. */
@@ -114,7 +120,13 @@ export function openDirectory(dir: string, create: boolean): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CheckpointStoreError(dir, 'cannot be read', err);
     if (!create) throw new CheckpointStoreError(dir, 'does not exist (and createDirectory is false)', err);
     try {
-      mkdirSync(dir, { recursive: true });
+      const first = mkdirSync(dir, { recursive: true }) ?? dir;
+      // Each new directory's entry in its parent must be durable too, or a power loss could take the whole
+      // directory, and the pipeline would silently start from scratch.
+      for (let created = dir; ; created = dirname(created)) {
+        syncDirectorySync(dirname(created));
+        if (created === first) break;
+      }
     } catch (mkdirErr) {
       throw new CheckpointStoreError(dir, 'does not exist and cannot be created', mkdirErr);
     }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type CheckpointedOutput, type CheckpointSink } from '../checkpoint/sink.js';
+import { CheckpointRestoreError } from '../errors/CheckpointRestoreError.js';
 import { openDirectory } from './fileCheckpointStore.js';
 import { paddedId, syncDirectory } from './fsync.js';
 
@@ -71,7 +72,18 @@ export class FileSink implements CheckpointSink<unknown> {
   }
 
   async recover(checkpointId: number | undefined): Promise<void> {
-    for (const name of await readdir(this.dir)) {
+    const names = await readdir(this.dir);
+    // Committed epochs beyond the restored checkpoint mean newer checkpoints existed and were lost (damaged,
+    // or deleted): replaying from here would commit that output a second time, under other epoch boundaries.
+    const beyond = names.map((name) => COMMITTED.exec(name)).filter((m) => m !== null).map((m) => Number(m![1]))
+      .filter((id) => checkpointId === undefined || id > checkpointId).sort((a, b) => a - b);
+    if (beyond.length !== 0) {
+      throw new CheckpointRestoreError(
+        checkpointId ?? 0, beyond,
+        `FileSink ${this.dir} already holds committed output of checkpoint(s) ${beyond.join(', ')}, beyond the one being restored (${checkpointId ?? 'none'}); restoring would commit it twice. Repair the checkpoints or move the output away.`,
+      );
+    }
+    for (const name of names) {
       const match = STAGED.exec(name);
       if (match === null) continue;
       const id = Number(match[1]);

@@ -1,14 +1,19 @@
 /// <reference types="node" />
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+/** Makes temporary names unique within the process, so two writes of one path never share a temporary file. */
+let nextTemporary = 0;
 
 /**
  * Writes `text` to `path` so that after a crash the file either has all of it or does not exist: write a
  * temporary file, fsync it, rename it over `path`, then fsync the directory so the rename itself is on disk.
- * The temporary name ends in `.tmp`; a crash can leave one behind, and readers ignore such files.
+ * The temporary name (`<path>.<pid>-<n>.tmp`) is unique to this write; a crash can leave one behind, and
+ * readers ignore such files.
  */
 export async function writeFileDurably(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp`;
+  const temporary = `${path}.${process.pid}-${nextTemporary++}.tmp`;
   const handle = await open(temporary, 'w');
   try {
     await handle.writeFile(text, 'utf8');
@@ -27,6 +32,16 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** fsyncs a directory synchronously (for directories created while a store or sink is constructed). */
+export function syncDirectorySync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
