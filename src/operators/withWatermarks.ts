@@ -2,7 +2,7 @@ import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, 
 import { recordOf, type StreamElement } from '../elements/streamElement.js';
 import { badTimestampOf } from '../internal/timestamps.js';
 import { subscribeSource } from '../internal/forwardingObserver.js';
-import { checkOperatorId, malformedStateError, statefulOperator, unboundOperatorError } from '../internal/checkpoint/stateful.js';
+import { checkOperatorId, malformedStateError, snapshotAtBarrier, statefulOperator } from '../internal/checkpoint/stateful.js';
 import { describe } from '../internal/describe.js';
 import {
   expectFunction, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
@@ -176,18 +176,14 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
             return;
           case 'watermark':
             return; // this operator owns event time from here on
-          case 'barrier':
-            if (checkpoint !== null) {
-              checkpoint.snapshot(element.checkpointId, { maxTimestamp: maxTimestamp === -Infinity ? null : maxTimestamp });
-            } else {
-              const error = unboundOperatorError('withWatermarks', id, element);
-              if (error !== null) {
-                subscriber.error(error);
-                return;
-              }
-            }
-            subscriber.next(element);
+          case 'barrier': {
+            const error = snapshotAtBarrier(checkpoint, 'withWatermarks', id, element, () => ({
+              maxTimestamp: maxTimestamp === -Infinity ? null : maxTimestamp,
+            }));
+            if (error !== null) subscriber.error(error);
+            else subscriber.next(element);
             return;
+          }
           case 'sideOutput':
             subscriber.next(element);
             return;

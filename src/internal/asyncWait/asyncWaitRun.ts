@@ -4,7 +4,7 @@ import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord
 import { AsyncCallError } from '../../errors/AsyncCallError.js';
 import { AsyncTimeoutError } from '../../errors/AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
-import { malformedStateError, unboundOperatorError, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
+import { malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { describe } from '../describe.js';
 import { subscribeSource } from '../forwardingObserver.js';
 import { CallObserver, type CallSource } from './callObserver.js';
@@ -148,13 +148,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** Takes the barrier's snapshot (or fails an unbound operator); false if the run ended. */
   private snapshotFor(element: CheckpointBarrier): boolean {
-    const handle = this.checkpoint;
-    if (handle === null) {
-      const error = unboundOperatorError(this.operator as 'asyncWaitOrdered', this.options.id, element);
-      if (error !== null) this.fail(error);
-    } else {
-      handle.snapshot(element.checkpointId, this.heldInputs());
-    }
+    const kind = this.operator as 'asyncWaitOrdered' | 'asyncWaitUnordered';
+    const error = snapshotAtBarrier(this.checkpoint, kind, this.options.id, element, () => this.heldInputs());
+    if (error !== null) this.fail(error);
     return !this.closed;
   }
 

@@ -313,11 +313,16 @@ export class CheckpointRun {
   /** An operator's snapshot for checkpoint n: encoded at once, so it is an immutable copy. */
   private onSnapshot(descriptor: StatefulDescriptor, checkpointId: number, state: unknown): void {
     const checkpoint = this.pending.get(checkpointId);
-    if (checkpoint === undefined || checkpoint.error !== undefined) return;
+    if (checkpoint !== undefined) this.snapshotInto(checkpoint, descriptor, state);
+  }
+
+  /** Encodes an operator's state into a checkpoint; a value the codec refuses fails the checkpoint. */
+  private snapshotInto(checkpoint: PendingCheckpoint, descriptor: StatefulDescriptor, state: unknown): void {
+    if (checkpoint.error !== undefined) return;
     try {
       checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.encode(state) });
     } catch (err) {
-      checkpoint.error = new CheckpointEncodeError(checkpointId, descriptor.id!, state, err);
+      checkpoint.error = new CheckpointEncodeError(checkpoint.checkpointId, descriptor.id!, state, err);
     }
   }
 
@@ -382,19 +387,11 @@ export class CheckpointRun {
     const checkpoint = this.begin(checkpointId);
     // Every operator has drained: the final checkpoint carries no operator state.
     for (const descriptor of this.descriptors) {
-      if (checkpoint.error === undefined) this.onSnapshotOf(checkpoint, descriptor);
+      this.snapshotInto(checkpoint, descriptor, null);
     }
     const outputs = this.epochOutputs;
     this.epochOutputs = [];
     this.enqueue({ checkpoint, outputs, final: true });
-  }
-
-  private onSnapshotOf(checkpoint: PendingCheckpoint, descriptor: StatefulDescriptor): void {
-    try {
-      checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.encode(null) });
-    } catch (err) {
-      checkpoint.error = new CheckpointEncodeError(checkpoint.checkpointId, descriptor.id!, null, err);
-    }
   }
 
   // ---- saving ------------------------------------------------------------------------------------------------

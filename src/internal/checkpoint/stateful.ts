@@ -65,13 +65,31 @@ export function checkpointableBarrier(checkpointId: number): CheckpointBarrier {
  * would silently be missing from every checkpoint, so the pipeline fails instead. Null when the barrier did
  * not come from checkpointable (a hand-made barrier simply passes).
  */
-export function unboundOperatorError(kind: StatefulKind, id: string | undefined, element: CheckpointBarrier): TypeError | null {
+function unboundOperatorError(kind: StatefulKind, id: string | undefined, element: CheckpointBarrier): TypeError | null {
   if (!(element as { [FROM_CHECKPOINTABLE]?: boolean })[FROM_CHECKPOINTABLE]) return null;
   return new TypeError(
     `${kind}${id === undefined ? '' : ` (id ${describe(id)})`}: a checkpointable pipeline's barrier reached this stateful operator, ` +
       'but the pipeline cannot see it (it is inside a composed operator), so its state would be missing from every checkpoint; ' +
       'pass it to pipe() as an argument of its own',
   );
+}
+
+/**
+ * What every stateful operator does when a barrier reaches it, before forwarding it: inside a pipeline,
+ * hand `state()` to the handle; outside one, check that the barrier is not a pipeline's (see
+ * unboundOperatorError). Returns the error to fail with, or null to forward the barrier. `state` is only
+ * computed when a snapshot is taken.
+ */
+export function snapshotAtBarrier(
+  handle: OperatorCheckpointHandle | null,
+  kind: StatefulKind,
+  id: string | undefined,
+  element: CheckpointBarrier,
+  state: () => unknown,
+): TypeError | null {
+  if (handle === null) return unboundOperatorError(kind, id, element);
+  handle.snapshot(element.checkpointId, state());
+  return null;
 }
 
 /** The error for restored state that does not have the shape the operator writes. */

@@ -4,7 +4,7 @@ import { sideOutputOf } from '../../elements/outputTag.js';
 import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark } from '../../elements/streamElement.js';
 import { KeyedProcessError } from '../../errors/KeyedProcessError.js';
 import { MutableKeyedTimersMetrics } from '../../metrics/keyedTimersMetrics.js';
-import { malformedStateError, unboundOperatorError, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
+import { malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { describe } from '../describe.js';
 import { subscribeSource } from '../forwardingObserver.js';
 import { CallbackContext, type ContextHost } from './callbackContext.js';
@@ -214,23 +214,14 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
    * restore in registration order) and the current watermark. It runs as mail, so no callback is half done.
    */
   private onBarrier(element: CheckpointBarrier): void {
-    const handle = this.checkpoint;
-    if (handle === null) {
-      const error = unboundOperatorError(OPERATOR, this.options.id, element);
-      if (error !== null) {
-        this.fail(error);
-        return;
-      }
-    } else {
-      const snapshot: KeyedTimersSnapshot<K, S> = {
-        watermark: this.currentWatermark === -Infinity ? null : this.currentWatermark,
-        state: [...this.states],
-        eventTimers: this.eventTimers.entries(),
-        processingTimers: this.processingTimers.entries(),
-      };
-      handle.snapshot(element.checkpointId, snapshot);
-    }
-    this.subscriber.next(element);
+    const error = snapshotAtBarrier(this.checkpoint, OPERATOR, this.options.id, element, (): KeyedTimersSnapshot<K, S> => ({
+      watermark: this.currentWatermark === -Infinity ? null : this.currentWatermark,
+      state: [...this.states],
+      eventTimers: this.eventTimers.entries(),
+      processingTimers: this.processingTimers.entries(),
+    }));
+    if (error !== null) this.fail(error);
+    else this.subscriber.next(element);
   }
 
   /**
