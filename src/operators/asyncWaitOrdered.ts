@@ -37,10 +37,23 @@ import { OrderedQueue } from '../internal/asyncWait/orderedQueue.js';
  */
 export function asyncWaitOrdered<I, O>(
   fn: AsyncFunction<I, O>,
+  options: AsyncWaitOptions<I, O> & { readonly input: 'values' },
+): OperatorFunction<I, StreamElement<O>>;
+export function asyncWaitOrdered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options?: AsyncWaitOptions<I, O> & { readonly input?: 'elements' },
+): OperatorFunction<StreamElement<I>, StreamElement<O>>;
+/** Options typed as a plain `AsyncWaitOptions` (whose `input` could be either) type as the default, `'elements'`. */
+export function asyncWaitOrdered<I, O>(
+  fn: AsyncFunction<I, O>,
   options?: AsyncWaitOptions<I, O>,
-): OperatorFunction<StreamElement<I>, StreamElement<O>> {
+): OperatorFunction<StreamElement<I>, StreamElement<O>>;
+export function asyncWaitOrdered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options?: AsyncWaitOptions<I, O>,
+): OperatorFunction<StreamElement<I>, StreamElement<O>> | OperatorFunction<I, StreamElement<O>> {
   const resolved = resolveAsyncWaitOptions('asyncWaitOrdered', fn, options);
-  return statefulOperator('asyncWaitOrdered', resolved.id, (checkpoint) => (source) =>
+  return statefulOperator('asyncWaitOrdered', resolved.id, (checkpoint) => (source: Observable<StreamElement<I>>) =>
     new Observable<StreamElement<O>>((subscriber) => {
       new AsyncWaitRun<I, O>('asyncWaitOrdered', subscriber, fn, resolved, new OrderedQueue<I, O>(), checkpoint).start(source);
     }));

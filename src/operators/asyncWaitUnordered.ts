@@ -32,10 +32,23 @@ import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
  */
 export function asyncWaitUnordered<I, O>(
   fn: AsyncFunction<I, O>,
+  options: AsyncWaitOptions<I, O> & { readonly input: 'values' },
+): OperatorFunction<I, StreamElement<O>>;
+export function asyncWaitUnordered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options?: AsyncWaitOptions<I, O> & { readonly input?: 'elements' },
+): OperatorFunction<StreamElement<I>, StreamElement<O>>;
+/** Options typed as a plain `AsyncWaitOptions` (whose `input` could be either) type as the default, `'elements'`. */
+export function asyncWaitUnordered<I, O>(
+  fn: AsyncFunction<I, O>,
   options?: AsyncWaitOptions<I, O>,
-): OperatorFunction<StreamElement<I>, StreamElement<O>> {
+): OperatorFunction<StreamElement<I>, StreamElement<O>>;
+export function asyncWaitUnordered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options?: AsyncWaitOptions<I, O>,
+): OperatorFunction<StreamElement<I>, StreamElement<O>> | OperatorFunction<I, StreamElement<O>> {
   const resolved = resolveAsyncWaitOptions('asyncWaitUnordered', fn, options);
-  return statefulOperator('asyncWaitUnordered', resolved.id, (checkpoint) => (source) =>
+  return statefulOperator('asyncWaitUnordered', resolved.id, (checkpoint) => (source: Observable<StreamElement<I>>) =>
     new Observable<StreamElement<O>>((subscriber) => {
       new AsyncWaitRun<I, O>('asyncWaitUnordered', subscriber, fn, resolved, new UnorderedQueue<I, O>(), checkpoint).start(source);
     }));

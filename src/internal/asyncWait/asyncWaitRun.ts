@@ -4,13 +4,13 @@ import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord
 import { AsyncCallError } from '../../errors/AsyncCallError.js';
 import { AsyncTimeoutError } from '../../errors/AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
-import { malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
+import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { describe } from '../describe.js';
 import { subscribeSource } from '../forwardingObserver.js';
 import { CallObserver, type CallSource } from './callObserver.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import {
-  CALLING, CallContext, DONE, FALLBACK, HeldRecord, RETRY_WAIT, TIMEOUT_WAIT, type QueueNode,
+  CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, resultsOf, type QueueNode,
 } from './heldRecord.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
 import { TimeoutQueue } from './timeoutQueue.js';
@@ -29,7 +29,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   /** Records admitted and not yet emitted (in flight or waiting); never above capacity. */
   private heldRecords = 0;
   /** Inputs that arrived while capacity was full, in input order (markers too, behind the records ahead of
-   * them); emptied on teardown. */
+   * them); emptied on teardown. With `input: 'values'` it holds the bare values instead (see onValue). */
   private readonly pending = new Denque<StreamElement<I>>();
   /** Records in `pending`; markers are not counted. */
   private pendingRecords = 0;
@@ -71,14 +71,27 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
    * Subscribes to the source. The teardown is registered first, so a synchronous unsubscribe stops it;
    * subscribeSource attaches the source subscription to the subscriber, so teardown closes it too.
    */
-  start(source: Observable<StreamElement<I>>): void {
+  start(source: Observable<unknown>): void {
     this.subscriber.add(() => this.teardown());
+    if (this.options.valuesIn && this.checkpoint !== null) {
+      this.fail(this.valuesInPipelineError());
+      return;
+    }
     if (!this.replayRestoredInputs()) return;
     subscribeSource(source, this.subscriber, {
-      next: (element) => this.onInput(element),
+      next: this.options.valuesIn
+        ? (value) => this.onValue(value as I)
+        : (element) => this.onInput(element as StreamElement<I>),
       error: (err) => this.fail(err),
       complete: () => this.onSourceComplete(),
     });
+  }
+
+  private valuesInPipelineError(): TypeError {
+    return new TypeError(
+      `${this.operator}: option input: 'values' cannot be used inside a checkpointable pipeline, whose stream carries ` +
+        "records and barriers; leave input at its default 'elements'",
+    );
   }
 
   // ---- checkpoints -------------------------------------------------------------------------------------
@@ -186,6 +199,26 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     }
   }
 
+  /**
+   * `input: 'values'`: every value is a record without a timestamp. Queued values stay bare (no record object
+   * for each of a flood's million waiting inputs); admitPending() makes the record when one is admitted.
+   * `pending` then holds nothing else: no markers or barriers can arrive in this mode.
+   */
+  private onValue(value: I): void {
+    if (this.closed) return;
+    if (isPipelineBarrier(value)) {
+      this.fail(this.valuesInPipelineError());
+      return;
+    }
+    if (this.pendingRecords === 0 && this.heldRecords < this.capacity) {
+      this.admit({ kind: 'record', value });
+    } else {
+      (this.pending as Denque<unknown>).push(value);
+      this.pendingRecords++;
+      this.metrics.buffered++;
+    }
+  }
+
   private onSourceComplete(): void {
     this.sourceDone = true;
     this.maybeComplete();
@@ -193,6 +226,10 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** Moves waiting inputs into the queue while capacity allows. */
   private admitPending(): void {
+    if (this.options.valuesIn) {
+      this.admitPendingValues();
+      return;
+    }
     const pending = this.pending;
     while (!this.closed && pending.length !== 0) {
       const element = pending.peekFront()!;
@@ -213,6 +250,17 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
         pending.shift();
         this.queue.addMarker(element);
       }
+    }
+  }
+
+  /** admitPending() for `input: 'values'`: `pending` holds only bare values. */
+  private admitPendingValues(): void {
+    const pending = this.pending as Denque<unknown>;
+    while (!this.closed && this.pendingRecords !== 0 && this.heldRecords < this.capacity) {
+      const value = pending.shift() as I; // denque: O(1)
+      this.pendingRecords--;
+      this.metrics.buffered--;
+      this.admit({ kind: 'record', value });
     }
   }
 
@@ -249,10 +297,14 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.subscribeTo(held, result, 'fn');
   }
 
-  /** Subscribes to what fn (or a fallback) returned, with fast paths for arrays and promises. */
+  /** Subscribes to what fn (or a fallback) returned, with fast paths for promises and arrays. */
   private subscribeTo(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
     // The user function may itself have unsubscribed us (re-entrantly): then start nothing that outlives us.
     if (this.closed) return;
+    if (result instanceof Promise) {
+      this.awaitPromise(held, result as Promise<O>, source);
+      return;
+    }
     if (Array.isArray(result)) {
       this.callCompleted(held, result.slice() as O[], source);
       return;
@@ -274,7 +326,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       observable.subscribe(call);
       return;
     }
-    // A Promise: faster than from(promise), with no inner Observable; the guard lets a timeout ignore it.
+    // A foreign thenable: its then() may call back twice or throw, so the CallObserver guards it.
     try {
       (result as PromiseLike<O>).then(
         (value) => {
@@ -286,6 +338,28 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     } catch (err) {
       call.error(err); // a thenable whose then() throws is a failed call, not a crash of the source
     }
+  }
+
+  /**
+   * The hot path of a flood: a native promise settles exactly once, so no CallObserver or results array is
+   * needed. `callId` stands in for the observer's `closed`: cancelWork() bumps it, so a promise that settles
+   * after a timeout, a retry or teardown is ignored.
+   */
+  private awaitPromise(held: HeldRecord<I, O>, promise: Promise<O>, source: CallSource): void {
+    const id = ++held.callId;
+    promise.then(
+      (value) => {
+        if (held.callId !== id) return;
+        held.callId++;
+        held.result = value;
+        this.callCompleted(held, ONE_RESULT, source);
+      },
+      (err: unknown) => {
+        if (held.callId !== id) return;
+        held.callId++;
+        this.callErrored(held, err, source);
+      },
+    );
   }
 
   /** A function returned something that is not an ObservableInput: a bug, so neither retried nor handed to onError. */
@@ -304,13 +378,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     if (source === 'fn' && retry !== undefined && retry.retryOnResult !== undefined && held.attempts <= retry.maxRetries) {
       let again: boolean;
       try {
-        again = retry.retryOnResult(results);
+        again = retry.retryOnResult(resultsOf(held, results));
       } catch (err) {
         this.fail(err);
         return;
       }
       if (again) {
-        this.scheduleRetry(held, { kind: 'result', results });
+        this.scheduleRetry(held, { kind: 'result', results: resultsOf(held, results) });
         return;
       }
     }
@@ -456,9 +530,17 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     held.results = null;
     held.input = null;
     this.heldRecords--;
-    this.metrics.waiting--;
     const subscriber = this.subscriber;
     const metrics = this.metrics;
+    metrics.waiting--;
+    if (results === ONE_RESULT) {
+      const value = held.result as O;
+      held.result = undefined;
+      metrics.emitted++;
+      subscriber.next(recordOf(value, timestamp));
+      this.admitPending();
+      return;
+    }
     for (let i = 0; i < results.length; i++) {
       if (this.closed) return;
       metrics.emitted++;
@@ -499,13 +581,15 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
         node.abortSignal(undefined);
       }
       node.results = null;
+      node.result = undefined;
       node.input = null;
     });
     metrics.buffered -= this.pendingRecords;
     this.pendingRecords = 0;
     this.heldRecords = 0;
     this.queue.clear();
-    this.pending.clear();
+    // Denque's clear() allocates a new array as long as the old one: skip it when there is nothing to drop.
+    if (!this.pending.isEmpty()) this.pending.clear();
     this.pendingBarriers = 0;
     if (this.timeouts !== null) this.timeouts.clear();
   }

@@ -25,10 +25,17 @@ export class HeldRecord<I, O> {
   state = CALLING;
   /** Calls made so far, retries included. */
   attempts = 0;
-  /** The final results; set on completion, cleared on emission. */
+  /** The final results; set on completion, cleared on emission. ONE_RESULT means the single value is in `result`. */
   results: O[] | null = null;
-  /** The running call (fn or fallback); cleared when it ends or is cancelled. */
+  /** The single result, when `results` is ONE_RESULT (a promise's value: no array is allocated); cleared on emission. */
+  result: O | undefined = undefined;
+  /** The running call (fn or fallback) when it is an Observable or a thenable; cleared when it ends or is cancelled. */
   call: Cancellable | null = null;
+  /**
+   * Identifies the current native-promise call: bumped when a call starts, settles or is cancelled, so a
+   * promise that settles late (after a timeout, retry or teardown) sees a different number and is ignored.
+   */
+  callId = 0;
   /** The scheduled retry; cleared when it fires or is cancelled. */
   retryAction: Subscription | null = null;
   /** The failure behind the pending retry, reported as the cause if the timeout then fires; cleared on success. */
@@ -63,6 +70,7 @@ export class HeldRecord<I, O> {
 
   /** Cancels the running call and any pending retry. */
   cancelWork(): void {
+    this.callId++; // a native promise still pending is ignored when it settles
     const call = this.call;
     const retry = this.retryAction;
     this.call = null;
@@ -82,6 +90,14 @@ export class MarkerNode<I, O> {
 }
 
 export type QueueNode<I, O> = HeldRecord<I, O> | MarkerNode<I, O>;
+
+/** The `results` of a record whose only result sits in `held.result`: shared, never written to. */
+export const ONE_RESULT: never[] = Object.freeze([]) as never[];
+
+/** A record's results as an array (a fresh one for a single result); for retryOnResult and snapshots of it. */
+export function resultsOf<O>(held: HeldRecord<unknown, O>, results: O[]): O[] {
+  return results === ONE_RESULT ? [held.result as O] : results;
+}
 
 /** The `ctx` handed to one call. The signal is created lazily, because most functions never read it. */
 export class CallContext implements AsyncCallContext {

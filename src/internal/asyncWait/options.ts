@@ -190,6 +190,15 @@ export interface AsyncWaitOptions<I, O> {
    * @default undefined
    */
   readonly id?: string;
+  /**
+   * What the source emits. `'elements'`: `StreamElement`s (records, watermarks, barriers), as produced by
+   * `toRecords()`, `withWatermarks()` or a `checkpointable` source. `'values'`: plain values, each one a
+   * record without a timestamp, so `toRecords()` is not needed. It is also faster under a flood: inputs
+   * queued beyond `capacity` are kept as the bare values, and a record is made only when one is admitted.
+   * Not allowed inside a `checkpointable` pipeline, whose stream carries barriers.
+   * @default 'elements'
+   */
+  readonly input?: 'elements' | 'values';
 }
 
 /** Retry policy after validation, with the delay normalised to a function. */
@@ -212,9 +221,11 @@ export interface ResolvedAsyncWaitOptions<I, O> {
   /** Undefined when the user passed none; each subscription then keeps its own. */
   readonly metrics: MutableAsyncWaitMetrics | undefined;
   readonly id: string | undefined;
+  /** True with `input: 'values'`. */
+  readonly valuesIn: boolean;
 }
 
-const KNOWN_OPTIONS = ['capacity', 'timeout', 'onTimeout', 'retry', 'onError', 'scheduler', 'metrics', 'id'] as const;
+const KNOWN_OPTIONS = ['capacity', 'timeout', 'onTimeout', 'retry', 'onError', 'scheduler', 'metrics', 'id', 'input'] as const;
 const KNOWN_RETRY_OPTIONS = ['maxRetries', 'delay', 'retryOnError', 'retryOnResult'] as const;
 
 /** Validates every option up front, so a mistake throws when the operator is created, not mid-stream. */
@@ -227,7 +238,7 @@ export function resolveAsyncWaitOptions<I, O>(
   if (options === undefined) options = {};
   expectObject(operator, 'options', options);
   rejectUnknownOptions(operator, options, KNOWN_OPTIONS);
-  const { capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics, id } = options;
+  const { capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics, id, input = 'elements' } = options;
 
   expectInteger(operator, 'capacity', capacity, 1);
   if (timeout !== undefined) expectNumber(operator, 'timeout', timeout, 0, true);
@@ -235,6 +246,7 @@ export function resolveAsyncWaitOptions<I, O>(
   expectFunction(operator, 'onError', onError);
   expectScheduler(operator, 'scheduler', scheduler);
   checkOperatorId(operator, id);
+  if (input !== 'elements' && input !== 'values') throw optionError(operator, 'input', "'elements' or 'values'", input);
   if (metrics !== undefined && !(metrics instanceof MutableAsyncWaitMetrics)) {
     throw optionError(operator, 'metrics', 'an object created by asyncWaitMetrics()', metrics);
   }
@@ -251,6 +263,7 @@ export function resolveAsyncWaitOptions<I, O>(
     scheduler,
     metrics,
     id,
+    valuesIn: input === 'values',
   };
 }
 

@@ -59,6 +59,11 @@ export function checkpointableBarrier(checkpointId: number): CheckpointBarrier {
   return element;
 }
 
+/** True for a barrier injected by checkpointable (even where it arrives looking like a plain value). */
+export function isPipelineBarrier(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { [FROM_CHECKPOINTABLE]?: boolean })[FROM_CHECKPOINTABLE] === true;
+}
+
 /**
  * The error for a stateful operator that a checkpointable pipeline's barrier reached without the operator
  * having been bound: it sits inside a composed operator, where checkpointable could not see it. Its state
@@ -66,7 +71,7 @@ export function checkpointableBarrier(checkpointId: number): CheckpointBarrier {
  * not come from checkpointable (a hand-made barrier simply passes).
  */
 function unboundOperatorError(kind: StatefulKind, id: string | undefined, element: CheckpointBarrier): TypeError | null {
-  if (!(element as { [FROM_CHECKPOINTABLE]?: boolean })[FROM_CHECKPOINTABLE]) return null;
+  if (!isPipelineBarrier(element)) return null;
   return new TypeError(
     `${kind}${id === undefined ? '' : ` (id ${describe(id)})`}: a checkpointable pipeline's barrier reached this stateful operator, ` +
       'but the pipeline cannot see it (it is inside a composed operator), so its state would be missing from every checkpoint; ' +
