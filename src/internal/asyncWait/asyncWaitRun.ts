@@ -1,10 +1,10 @@
-import Denque from 'denque';
 import { from, isObservable, type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord } from '../../elements/streamElement.js';
 import { AsyncCallError } from '../../errors/AsyncCallError.js';
 import { AsyncTimeoutError } from '../../errors/AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from '../../metrics/asyncWaitMetrics.js';
 import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
+import { ChunkQueue } from '../chunkQueue.js';
 import { describe } from '../describe.js';
 import { subscribeSource } from '../forwardingObserver.js';
 import { CallObserver, type CallSource } from './callObserver.js';
@@ -30,7 +30,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private heldRecords = 0;
   /** Inputs that arrived while capacity was full, in input order (markers too, behind the records ahead of
    * them); emptied on teardown. With `input: 'values'` it holds the bare values instead (see onValue). */
-  private readonly pending = new Denque<StreamElement<I>>();
+  private readonly pending = new ChunkQueue<StreamElement<I>>();
   /** Records in `pending`; markers are not counted. */
   private pendingRecords = 0;
   /** Deadlines of records under a timeout; null without a timeout. Cleared on teardown. */
@@ -126,11 +126,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       else if (node.input !== null) inputs.push(node.input);
     });
     // Queued inputs count up to the first barrier waiting among them: what follows it arrived after it.
-    for (let i = 0; i < this.pending.length; i++) {
-      const element = this.pending.peekAt(i)!;
-      if (element.kind === 'barrier') break;
+    this.pending.visit((element) => {
+      if (element.kind === 'barrier') return false;
       inputs.push(element);
-    }
+      return true;
+    });
     return inputs;
   }
 
@@ -213,7 +213,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     if (this.pendingRecords === 0 && this.heldRecords < this.capacity) {
       this.admit({ kind: 'record', value });
     } else {
-      (this.pending as Denque<unknown>).push(value);
+      (this.pending as ChunkQueue<unknown>).push(value);
       this.pendingRecords++;
       this.metrics.buffered++;
     }
@@ -235,7 +235,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       const element = pending.peekFront()!;
       if (element.kind === 'record') {
         if (this.heldRecords >= this.capacity) return;
-        pending.shift();
+        pending.shift(); // ChunkQueue: O(1)
         this.pendingRecords--;
         this.metrics.buffered--;
         this.admit(element);
@@ -243,11 +243,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
         if (this.draining) return; // it leaves after the loop (see onBarrier)
         // Snapshot while it still heads `pending`: the inputs queued behind it arrived after it.
         if (!this.snapshotFor(element)) return;
-        pending.shift(); // denque: O(1)
+        pending.shift(); // O(1)
         this.pendingBarriers--;
         this.subscriber.next(element as StreamElement<O>);
       } else {
-        pending.shift();
+        pending.shift(); // ChunkQueue: O(1)
         this.queue.addMarker(element);
       }
     }
@@ -255,9 +255,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** admitPending() for `input: 'values'`: `pending` holds only bare values. */
   private admitPendingValues(): void {
-    const pending = this.pending as Denque<unknown>;
+    const pending = this.pending as ChunkQueue<unknown>;
     while (!this.closed && this.pendingRecords !== 0 && this.heldRecords < this.capacity) {
-      const value = pending.shift() as I; // denque: O(1)
+      const value = pending.shift() as I; // O(1)
       this.pendingRecords--;
       this.metrics.buffered--;
       this.admit({ kind: 'record', value });
@@ -306,7 +306,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       return;
     }
     if (Array.isArray(result)) {
-      this.callCompleted(held, result.slice() as O[], source);
+      if (result.length === 1) this.callCompletedOne(held, result[0] as O, source);
+      else this.callCompleted(held, result.slice() as O[], source);
       return;
     }
     let observable: Observable<O> | null = null;
@@ -351,8 +352,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       (value) => {
         if (held.callId !== id) return;
         held.callId++;
-        held.result = value;
-        this.callCompleted(held, ONE_RESULT, source);
+        this.callCompletedOne(held, value, source);
       },
       (err: unknown) => {
         if (held.callId !== id) return;
@@ -369,6 +369,12 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     );
     if (source !== 'fn') this.fail(problem);
     else this.fail(new AsyncCallError(this.operator, held.input!.value, problem, held.attempts, problem.message));
+  }
+
+  /** A call's single result, kept out of an array (see ONE_RESULT): a promise's value, or `of(x)`'s. */
+  callCompletedOne(held: HeldRecord<I, O>, result: O, source: CallSource): void {
+    held.result = result;
+    this.callCompleted(held, ONE_RESULT, source);
   }
 
   callCompleted(held: HeldRecord<I, O>, results: O[], source: CallSource): void {
@@ -588,8 +594,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.pendingRecords = 0;
     this.heldRecords = 0;
     this.queue.clear();
-    // Denque's clear() allocates a new array as long as the old one: skip it when there is nothing to drop.
-    if (!this.pending.isEmpty()) this.pending.clear();
+    this.pending.clear();
     this.pendingBarriers = 0;
     if (this.timeouts !== null) this.timeouts.clear();
   }

@@ -5,6 +5,8 @@ export type CallSource = 'fn' | 'onTimeout' | 'onError';
 
 /** What a call reports back to its run. */
 export interface CallSink<O, R> {
+  /** The call completed with exactly one value: no array is made for it (the common case, `of(x)`). */
+  callCompletedOne(held: R, result: O, source: CallSource): void;
   callCompleted(held: R, results: O[], source: CallSource): void;
   callErrored(held: R, error: unknown, source: CallSource): void;
 }
@@ -17,8 +19,12 @@ export interface CallSink<O, R> {
  * (cancelled by a timeout, teardown or completion) any late value or completion is ignored.
  */
 export class CallObserver<O, R> extends Subscription implements Observer<O> {
-  /** Values emitted so far by this call; handed over (not copied) on completion. */
-  private results: O[] = [];
+  /** The first value emitted by this call; kept out of an array, since most calls emit exactly one. */
+  private first: O | undefined = undefined;
+  /** Every value emitted, once there are two or more (null before); handed over, not copied, on completion. */
+  private results: O[] | null = null;
+  /** Values emitted so far. */
+  private count = 0;
 
   constructor(
     private readonly sink: CallSink<O, R>,
@@ -30,7 +36,10 @@ export class CallObserver<O, R> extends Subscription implements Observer<O> {
   }
 
   next(value: O): void {
-    if (!this.closed) this.results.push(value);
+    if (this.closed) return;
+    if (++this.count === 1) this.first = value;
+    else if (this.count === 2) this.results = [this.first as O, value];
+    else this.results!.push(value);
   }
 
   error(err: unknown): void {
@@ -42,6 +51,7 @@ export class CallObserver<O, R> extends Subscription implements Observer<O> {
   complete(): void {
     if (this.closed) return;
     this.unsubscribe();
-    this.sink.callCompleted(this.held, this.results, this.source);
+    if (this.count === 1) this.sink.callCompletedOne(this.held, this.first as O, this.source);
+    else this.sink.callCompleted(this.held, this.results ?? [], this.source);
   }
 }
