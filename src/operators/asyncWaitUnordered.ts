@@ -18,6 +18,7 @@ import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
  *
  * @param fn - The async call. It receives the record's value and `{ signal, attempt, timestamp }`.
  * @param options - See {@link AsyncWaitOptions}; all are validated here, and a bad one throws a `TypeError`.
+ *   With `input: 'values'` the source emits plain values instead of elements (no `toRecords()` needed).
  *
  * ## Example
  * ```ts

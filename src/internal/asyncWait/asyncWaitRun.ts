@@ -301,7 +301,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private subscribeTo(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
     // The user function may itself have unsubscribed us (re-entrantly): then start nothing that outlives us.
     if (this.closed) return;
-    if (result instanceof Promise) {
+    // Only a native promise's own then() is trusted not to throw or call back twice: subclasses and thenables
+    // take the guarded path below.
+    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
       this.awaitPromise(held, result as Promise<O>, source);
       return;
     }
