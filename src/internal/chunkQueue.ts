@@ -1,5 +1,7 @@
-/** Items per chunk: large enough that chunk bookkeeping is rare, small enough to stay in the young generation. */
-const CHUNK_SIZE = 1024;
+/** Items in the first chunk: a queue that stays short (most subscriptions) never allocates more. */
+const FIRST_CHUNK_SIZE = 16;
+/** Items per chunk at most: chunks double up to this size, which makes chunk bookkeeping rare. */
+const MAX_CHUNK_SIZE = 1024;
 
 /** One fixed-size block of the queue; `next` links to the block that follows it. */
 interface Chunk<T> {
@@ -7,8 +9,8 @@ interface Chunk<T> {
   next: Chunk<T> | null;
 }
 
-function newChunk<T>(): Chunk<T> {
-  return { items: new Array<T | undefined>(CHUNK_SIZE), next: null };
+function newChunk<T>(size: number): Chunk<T> {
+  return { items: new Array<T | undefined>(size), next: null };
 }
 
 /**
@@ -20,12 +22,13 @@ function newChunk<T>(): Chunk<T> {
  */
 export class ChunkQueue<T> {
   /** The chunk holding the front item, and the index of that item in it. */
-  private head: Chunk<T> = newChunk<T>();
+  private head: Chunk<T> = newChunk<T>(FIRST_CHUNK_SIZE);
   private headIndex = 0;
   /** The chunk receiving pushes, and the next free index in it. */
   private tail: Chunk<T> = this.head;
   private tailIndex = 0;
-  /** One emptied chunk kept for the next growth, so a queue hovering at a chunk boundary allocates nothing. */
+  /** The last emptied chunk, kept for the next growth, so a queue cycling through chunks allocates nothing;
+   * replaced by each newly emptied chunk, dropped on clear(). */
   private spare: Chunk<T> | null = null;
   /** Items queued. */
   length = 0;
@@ -35,8 +38,11 @@ export class ChunkQueue<T> {
   }
 
   push(item: T): void {
-    if (this.tailIndex === CHUNK_SIZE) {
-      const chunk = this.spare ?? newChunk<T>();
+    if (this.tailIndex === this.tail.items.length) {
+      const size = Math.min(this.tail.items.length * 2, MAX_CHUNK_SIZE);
+      const spare = this.spare;
+      // Reuse the spare unless it is smaller than the next size (an early chunk): then it is left to the gc.
+      const chunk = spare !== null && spare.items.length >= size ? spare : newChunk<T>(size);
       this.spare = null;
       this.tail.next = chunk;
       this.tail = chunk;
@@ -63,7 +69,7 @@ export class ChunkQueue<T> {
       this.tail = this.head;
       this.head.next = null;
       this.headIndex = this.tailIndex = 0;
-    } else if (this.headIndex === CHUNK_SIZE) {
+    } else if (this.headIndex === items.length) {
       const done = this.head;
       this.head = done.next!;
       this.headIndex = 0;
@@ -78,7 +84,7 @@ export class ChunkQueue<T> {
     let chunk: Chunk<T> | null = this.head;
     let index = this.headIndex;
     for (let left = this.length; left > 0; left--) {
-      if (index === CHUNK_SIZE) {
+      if (index === chunk!.items.length) {
         chunk = chunk!.next;
         index = 0;
       }
@@ -88,7 +94,8 @@ export class ChunkQueue<T> {
 
   /** Drops every item and every chunk but one. */
   clear(): void {
-    this.head = this.tail = newChunk<T>();
+    if (this.length === 0 && this.head === this.tail) return; // nothing to drop: keep the chunk, allocate nothing
+    this.head = this.tail = newChunk<T>(FIRST_CHUNK_SIZE);
     this.headIndex = this.tailIndex = 0;
     this.spare = null;
     this.length = 0;
