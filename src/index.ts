@@ -16,7 +16,7 @@ export { values } from './operators/values.js';
 export { asyncWaitOrdered } from './operators/asyncWaitOrdered.js';
 export { asyncWaitUnordered } from './operators/asyncWaitUnordered.js';
 export type {
-  AsyncWaitOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
+  AsyncWaitOptions, AsyncWaitValuesOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
 } from './internal/asyncWait/options.js';
 export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './metrics/asyncWaitMetrics.js';
 export { keyedTimers } from './operators/keyedTimers.js';

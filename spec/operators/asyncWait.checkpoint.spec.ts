@@ -1,6 +1,6 @@
 import { of, Subject, type Observable } from 'rxjs';
 import {
-  asyncWaitOrdered, asyncWaitUnordered, checkpointable, keyedTimers, MemoryCheckpointStore,
+  arraySource, asyncWaitOrdered, asyncWaitUnordered, checkpointable, keyedTimers, MemoryCheckpointStore,
   type CheckpointedOutput, type CheckpointWarning,
 } from 'rxjs-sluice';
 import { LiveLog, type CheckpointBody } from '../support/checkpoints';
@@ -186,5 +186,37 @@ describe('asyncWait inside a checkpointable pipeline', () => {
       expect([body.position, JSON.parse(body.operators[0].state)]).toEqual(['2', []]);
       expect(out).toEqual([2, 3, 4]);
     });
+  });
+});
+
+describe.each([
+  ['asyncWaitOrdered', asyncWaitOrdered],
+  ['asyncWaitUnordered', asyncWaitUnordered],
+] as const)('%s: a snapshot of a long queue beyond capacity', (_name, operator) => {
+  it('holds every queued input, across the queue\'s chunk boundaries, and a restore replays them once each', () => {
+    // Arrange: capacity 2 and calls that never answer in run 1, so a synchronous source of 100 records queues 98;
+    // barriers after records 40 and 80 snapshot 40 and 80 held inputs (the queue's chunks hold 16, 32, 64…).
+    const store = new MemoryCheckpointStore({ retain: 10 });
+    const values = Array.from({ length: 100 }, (_, i) => i);
+    const source = arraySource(values);
+    const never = new Subject<number>();
+    const build = (fn: (x: number) => unknown) =>
+      checkpointable<number, number>({ source, every: { records: 40 }, store, delivery: 'at-least-once' })
+        .pipe(operator(fn as (x: number) => Observable<number>, { id: 'a', capacity: 2 }));
+    const run1: CheckpointedOutput<number>[] = [];
+    const subscription = build(() => never).subscribe((o) => run1.push(o));
+
+    // Act: crash with everything held, then restore with a function that answers at once.
+    subscription.unsubscribe();
+    const snapshot2 = (JSON.parse(bodyOf(store, 2).operators[0].state) as Array<{ value: number }>).map((r) => r.value);
+    const snapshot1 = (JSON.parse(bodyOf(store, 1).operators[0].state) as Array<{ value: number }>).map((r) => r.value);
+    const run2: number[] = [];
+    build((x) => [10 * x]).subscribe((o) => run2.push(valueOf(o)));
+
+    // Assert
+    expect(run1.filter((o) => o.element.kind === 'record')).toEqual([]);
+    expect(snapshot1).toEqual(values.slice(0, 40));
+    expect(snapshot2).toEqual(values.slice(0, 80));
+    expect(run2.filter((v) => v !== undefined)).toEqual(values.map((x) => 10 * x));
   });
 });

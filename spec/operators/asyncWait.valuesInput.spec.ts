@@ -5,7 +5,7 @@ import {
 import {
   AsyncCallError, AsyncTimeoutError, arraySource, asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, barrier,
   checkpointable, mapRecords, MemoryCheckpointStore, record, toRecords, values, watermark,
-  type AsyncCallContext, type AsyncWaitCounters, type StreamElement,
+  type AsyncCallContext, type AsyncWaitCounters, type AsyncWaitOptions, type AsyncWaitValuesOptions, type StreamElement,
 } from 'rxjs-sluice';
 import { start } from '../support/checkpoints';
 import {
@@ -685,6 +685,22 @@ describe("input: 'values' types (checked by tsc --noEmit)", () => {
     expect(collect(notPlain).values).toStrictEqual([record('1')]);
     expect(collect(elementsOk).values).toStrictEqual([record(1)]);
     expect([wrongValue, elementsDefault, elementsExplicit].every((o) => o instanceof Observable)).toBe(true);
+  });
+
+  it('an input known only at run time does not compile, and AsyncWaitOptions cannot say values', () => {
+    // Arrange
+    const flag = Math.random() < 2;
+    // @ts-expect-error: 'values' | 'elements' fits neither signature, so the mode cannot be mistyped
+    const either = () => asyncWaitOrdered((x: number) => [x], { input: flag ? 'values' : 'elements' });
+    // @ts-expect-error: AsyncWaitOptions is the elements mode; the values mode is AsyncWaitValuesOptions
+    const wide: AsyncWaitOptions<number, number> = { input: 'values' };
+    const narrow: AsyncWaitValuesOptions<number, number> = { input: 'values', capacity: 3 };
+    // Act
+    const viaType = of(1, 2).pipe(asyncWaitUnordered((x: number) => [x * 2], narrow));
+    // Assert
+    expect(typeof either).toBe('function');
+    expect(wide.input).toBe('values');
+    expect(collect(viaType).values).toStrictEqual([record(2), record(4)]);
   });
 });
 

@@ -28,7 +28,7 @@ export class ChunkQueue<T> {
   private tail: Chunk<T> = this.head;
   private tailIndex = 0;
   /** The last emptied chunk, kept for the next growth, so a queue cycling through chunks allocates nothing;
-   * replaced by each newly emptied chunk, dropped on clear(). */
+   * replaced by each newly emptied chunk, dropped by a clear() of a non-empty queue. */
   private spare: Chunk<T> | null = null;
   /** Items queued. */
   length = 0;

@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { type StreamElement } from '../elements/streamElement.js';
 import { statefulOperator } from '../internal/checkpoint/stateful.js';
 import { AsyncWaitRun } from '../internal/asyncWait/asyncWaitRun.js';
-import { resolveAsyncWaitOptions, type AsyncFunction, type AsyncWaitOptions } from '../internal/asyncWait/options.js';
+import { resolveAsyncWaitOptions, type AsyncFunction, type AsyncWaitOptions, type AsyncWaitValuesOptions } from '../internal/asyncWait/options.js';
 import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
 
 /**
@@ -18,7 +18,7 @@ import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
  *
  * @param fn - The async call. It receives the record's value and `{ signal, attempt, timestamp }`.
  * @param options - See {@link AsyncWaitOptions}; all are validated here, and a bad one throws a `TypeError`.
- *   With `input: 'values'` the source emits plain values instead of elements (no `toRecords()` needed).
+ *   With {@link AsyncWaitValuesOptions} (`input: 'values'`) the source emits plain values instead of elements.
  *
  * ## Example
  * ```ts
@@ -33,20 +33,15 @@ import { UnorderedQueue } from '../internal/asyncWait/unorderedQueue.js';
  */
 export function asyncWaitUnordered<I, O>(
   fn: AsyncFunction<I, O>,
-  options: AsyncWaitOptions<I, O> & { readonly input: 'values' },
+  options: AsyncWaitValuesOptions<I, O>,
 ): OperatorFunction<I, StreamElement<O>>;
 export function asyncWaitUnordered<I, O>(
   fn: AsyncFunction<I, O>,
-  options?: AsyncWaitOptions<I, O> & { readonly input?: 'elements' },
-): OperatorFunction<StreamElement<I>, StreamElement<O>>;
-/** Options typed as a plain `AsyncWaitOptions` (whose `input` could be either) type as the default, `'elements'`. */
-export function asyncWaitUnordered<I, O>(
-  fn: AsyncFunction<I, O>,
   options?: AsyncWaitOptions<I, O>,
 ): OperatorFunction<StreamElement<I>, StreamElement<O>>;
 export function asyncWaitUnordered<I, O>(
   fn: AsyncFunction<I, O>,
-  options?: AsyncWaitOptions<I, O>,
+  options?: AsyncWaitOptions<I, O> | AsyncWaitValuesOptions<I, O>,
 ): OperatorFunction<StreamElement<I>, StreamElement<O>> | OperatorFunction<I, StreamElement<O>> {
   const resolved = resolveAsyncWaitOptions('asyncWaitUnordered', fn, options);
   return statefulOperator('asyncWaitUnordered', resolved.id, (checkpoint) => (source: Observable<StreamElement<I>>) =>

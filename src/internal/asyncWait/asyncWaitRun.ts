@@ -173,7 +173,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     if (this.closed) return;
     if (element === null || typeof element !== 'object') {
       this.fail(new TypeError(
-        `${this.operator}: expected a StreamElement (record, watermark or barrier), got ${describe(element)}; wrap plain values with toRecords()`,
+        `${this.operator}: expected a StreamElement (record, watermark or barrier), got ${describe(element)}; wrap plain values with toRecords(), or pass input: 'values'`,
       ));
       return;
     }
@@ -350,11 +350,12 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
    */
   private awaitPromise(held: HeldRecord<I, O>, promise: Promise<O>, source: CallSource): void {
     const id = ++held.callId;
-    promise.then(
+    // The intrinsic then(), not the promise's own property: a native promise given an own `then` is not trusted.
+    nativeThen.call(promise,
       (value) => {
         if (held.callId !== id) return;
         held.callId++;
-        this.callCompletedOne(held, value, source);
+        this.callCompletedOne(held, value as O, source);
       },
       (err: unknown) => {
         if (held.callId !== id) return;
@@ -384,15 +385,17 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     if (this.closed) return;
     const retry = this.options.retry;
     if (source === 'fn' && retry !== undefined && retry.retryOnResult !== undefined && held.attempts <= retry.maxRetries) {
+      const seen = resultsOf(held, results);
       let again: boolean;
       try {
-        again = retry.retryOnResult(resultsOf(held, results));
+        again = retry.retryOnResult(seen);
       } catch (err) {
         this.fail(err);
         return;
       }
+      if (this.closed) return; // the predicate may have unsubscribed us (re-entrantly): teardown has run
       if (again) {
-        this.scheduleRetry(held, { kind: 'result', results: resultsOf(held, results) });
+        this.scheduleRetry(held, { kind: 'result', results: seen });
         return;
       }
     }
@@ -418,6 +421,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
           this.fail(err);
           return;
         }
+        if (this.closed) return; // the predicate may have unsubscribed us (re-entrantly): teardown has run
       }
       if (again) {
         this.scheduleRetry(held, { kind: 'error', error });
@@ -443,6 +447,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       this.fail(err);
       return;
     }
+    if (this.closed) return; // the delay function may have unsubscribed us: no timer may outlive teardown
+    held.result = undefined; // a rejected single result is not kept while the retry waits
     if (typeof delay !== 'number' || !(delay >= 0) || delay === Infinity) {
       this.fail(new TypeError(`${this.operator}: option "retry.delay" returned ${describe(delay)} for retry ${retryNumber}; it must return a finite number >= 0`));
       return;
@@ -607,6 +613,9 @@ function isHeldInput(value: unknown): boolean {
   const kind = (value as { kind?: unknown } | null)?.kind;
   return kind === 'record' || kind === 'watermark' || kind === 'sideOutput';
 }
+
+/** Promise.prototype.then as loaded: see awaitPromise. */
+const nativeThen = Promise.prototype.then as <T>(this: Promise<T>, onFulfilled: (value: T) => void, onRejected: (err: unknown) => void) => Promise<void>;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';

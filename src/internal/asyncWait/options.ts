@@ -191,15 +191,35 @@ export interface AsyncWaitOptions<I, O> {
    */
   readonly id?: string;
   /**
-   * What the source emits. `'elements'`: `StreamElement`s (records, watermarks, barriers), as produced by
-   * `toRecords()`, `withWatermarks()` or a `checkpointable` source. `'values'`: plain values, each one a
-   * record without a timestamp, so `toRecords()` is not needed. It is also faster under a flood: inputs
-   * queued beyond `capacity` are kept as the bare values, and a record is made only when one is admitted.
-   * Not allowed inside a `checkpointable` pipeline, whose stream carries barriers.
+   * What the source emits: `StreamElement`s (records, watermarks, barriers), as produced by `toRecords()`,
+   * `withWatermarks()` or a `checkpointable` source. For plain values, pass {@link AsyncWaitValuesOptions}
+   * (`input: 'values'`) instead.
    * @default 'elements'
    */
-  readonly input?: 'elements' | 'values';
+  readonly input?: 'elements';
 }
+
+/**
+ * The options of an async-wait operator fed plain values: every option of {@link AsyncWaitOptions}, with
+ * `input: 'values'`. Each value is a record without a timestamp, so `toRecords()` is not needed; the output is
+ * still a stream of elements. It is also faster under a flood: inputs queued beyond `capacity` are kept as the
+ * bare values, and a record is made only when one is admitted. Not allowed inside a `checkpointable` pipeline,
+ * whose stream carries barriers. A separate type, so that an `input` whose value is only known at run time
+ * (`'values' | 'elements'`) does not compile, rather than being typed as the wrong mode.
+ *
+ * ## Example
+ * ```ts
+ * import { range } from 'rxjs';
+ * import { asyncWaitUnordered, values, type AsyncWaitValuesOptions } from 'rxjs-sluice';
+ *
+ * const options: AsyncWaitValuesOptions<number, string> = { input: 'values', capacity: 50, timeout: 1_000 };
+ * range(1, 10).pipe(asyncWaitUnordered((id) => Promise.resolve(`user-${id}`), options), values()).subscribe();
+ * ```
+ */
+export type AsyncWaitValuesOptions<I, O> = Omit<AsyncWaitOptions<I, O>, 'input'> & {
+  /** The source emits plain values. */
+  readonly input: 'values';
+};
 
 /** Retry policy after validation, with the delay normalised to a function. */
 export interface ResolvedRetry<O> {
@@ -232,7 +252,7 @@ const KNOWN_RETRY_OPTIONS = ['maxRetries', 'delay', 'retryOnError', 'retryOnResu
 export function resolveAsyncWaitOptions<I, O>(
   operator: string,
   fn: unknown,
-  options: AsyncWaitOptions<I, O> | undefined,
+  options: AsyncWaitOptions<I, O> | AsyncWaitValuesOptions<I, O> | undefined,
 ): ResolvedAsyncWaitOptions<I, O> {
   if (typeof fn !== 'function') throw new TypeError(`${operator}: fn must be a function, got ${typeof fn}`);
   if (options === undefined) options = {};
