@@ -1,48 +1,64 @@
-// Runs the flood comparison and prints medians and ratios. `npm run bench -- --quick` for a spot check.
-// (Issue 5 grows this into the full suite.)
-import { floodContenders } from './flood.mjs';
+// The benchmark suite of issue 5. `npm run bench` builds the package, then runs this with --expose-gc.
+//   --quick            smaller N and 3 runs (memory: 1): a spot check in under a minute; prints only
+//   --only=a,b         run only these scenarios (flood, syncInner, latency, memory, timers, watermarks); prints only
+//   --write            also write docs/benchmarks.md (+ docs/benchmarks-flood.svg when flood ran) with --quick/--only
+// A full run (no --quick, no --only) always writes the docs. Progress goes to stderr, the report to stdout.
+// Exit code 0 even when targets fail (the report says FAIL); 1 on any exception (e.g. a contender's wrong result).
+import { fileURLToPath } from 'node:url';
+import { machineInfo } from './harness.mjs';
+import { printReport, writeDocs } from './report.mjs';
 
-const quick = process.argv.includes('--quick');
-const runs = quick ? 3 : 5;
-const sizes = quick ? [1e4, 1e5] : [1e4, 1e5, 1e6];
-// mergeMap is quadratic: at 1e6 it needs minutes, so it is measured once there, and only without --quick.
-const mergeMapRuns = (n) => (n >= 1e6 ? (quick ? 0 : 1) : runs);
+const SCENARIOS = ['flood', 'syncInner', 'latency', 'memory', 'timers', 'watermarks'];
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function time(run, n) {
-  globalThis.gc?.();
-  const t0 = process.hrtime.bigint();
-  const result = await run(n);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const expected = n * (n - 1);
-  if (result !== expected) throw new Error(`wrong result ${result} != ${expected}`);
-  return ms;
+function parseArgs(argv) {
+  const opts = { quick: false, write: false, only: undefined };
+  for (const arg of argv) {
+    if (arg === '--quick') opts.quick = true;
+    else if (arg === '--write') opts.write = true;
+    else if (arg.startsWith('--only=')) opts.only = arg.slice('--only='.length).split(',').map((s) => s.trim()).filter(Boolean);
+    else throw new Error(`unknown argument ${arg} (expected --quick, --write, --only=${SCENARIOS.join(',')})`);
+  }
+  for (const id of opts.only ?? []) {
+    if (!SCENARIOS.includes(id)) throw new Error(`unknown scenario '${id}' in --only (known: ${SCENARIOS.join(', ')})`);
+  }
+  return opts;
 }
 
-const rows = [];
-for (const n of sizes) {
-  for (const [name, run] of Object.entries(floodContenders)) {
-    const count = name.startsWith('mergeMap') ? mergeMapRuns(n) : runs;
-    if (count === 0) continue;
-    await time(run, Math.min(n, 1e4)); // warm-up
-    const times = [];
-    for (let i = 0; i < count; i++) times.push(await time(run, n));
-    rows.push({ n, name, median: median(times), runs: count });
-    console.error(`flood n=${n} ${name}: median ${median(times).toFixed(1)} ms over ${count} run(s)`);
+async function main() {
+  const { quick, write, only } = parseArgs(process.argv.slice(2));
+  if (typeof globalThis.gc !== 'function') throw new Error('run the suite with `node --expose-gc bench/run.mjs` (npm run bench does)');
+  const runs = quick ? 3 : 5;
+  const selected = only ? SCENARIOS.filter((id) => only.includes(id)) : SCENARIOS;
+  const log = (msg) => process.stderr.write(`${msg}\n`);
+  const machine = machineInfo();
+  const t0 = performance.now();
+  log(`rxjs-sluice bench${quick ? ' --quick' : ''}: ${selected.join(', ')} (Node ${machine.node}, ${machine.cpuCount} x ${machine.cpu})`);
+
+  // Load every selected scenario (and so the built package) before running any: a rebuild of dist/ while the
+  // suite runs (it deletes dist/ first) then cannot break a later scenario's import halfway through.
+  const modules = await Promise.all(selected.map((id) => import(`./${id}.mjs`)));
+  const results = [];
+  for (const [i, id] of selected.entries()) {
+    const ts = performance.now();
+    log(`[${id}]`);
+    const result = await modules[i].run({ quick, runs, log });
+    results.push(result);
+    log(`[${id}] done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+  }
+  const wallMs = performance.now() - t0;
+  log(`all scenarios done in ${(wallMs / 1000).toFixed(1)} s\n`);
+
+  printReport(results, { machine, quick, runs, wallMs });
+  if (write || (!quick && !only)) {
+    const docsDir = fileURLToPath(new URL('../docs', import.meta.url));
+    const written = writeDocs(results, { machine, quick, runs, wallMs, only: only && selected, docsDir });
+    log(`wrote ${written.join(', ')}`);
+  } else {
+    log('docs not written (--quick or --only without --write)');
   }
 }
 
-const at = (n, name) => rows.find((r) => r.n === n && r.name === name)?.median;
-console.log(`\nFlood (capacity 100, fn = x => Promise.resolve(2x)), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
-console.log('| N | contender | median ms | vs raw loop | mergeMap / this |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) {
-  const floor = at(r.n, 'raw loop (floor)');
-  const mm = at(r.n, 'mergeMap(fn, 100)');
-  console.log(`| ${r.n.toExponential(0)} | ${r.name} | ${r.median.toFixed(1)} | ${(r.median / floor).toFixed(2)}x | ${mm ? (mm / r.median).toFixed(1) + 'x' : 'n/a'} |`);
-}
-for (const name of ['asyncWaitOrdered', 'asyncWaitUnordered']) {
-  const big = at(sizes[sizes.length - 1], name), small = at(sizes[sizes.length - 2], name);
-  console.log(`${name}: time(${sizes[sizes.length - 1]}) / time(${sizes[sizes.length - 2]}) = ${(big / small).toFixed(1)} (linear is 10)`);
-}
+main().catch((err) => {
+  console.error(err?.stack ?? err);
+  process.exitCode = 1;
+});

@@ -1,17 +1,15 @@
 // Timers: N keys each register one event-time timer, then one watermark fires them all (issue 5's scenario 5).
-// Prints the median rate of registrations plus firings and the heap per pending timer. Run it after a build:
-// `npm run build && node --expose-gc bench/timers.mjs` (`--quick` for N = 1e5). Issue 5 folds it into the suite.
+// 1e6 keys (1e5 with --quick). Reports the rate of registrations plus firings, and the heap per pending timer
+// (heap after a forced gc with all N timers pending, minus the heap before, over the number of timers).
+// Part of `npm run bench`; it also runs on its own after a build: `node --expose-gc bench/timers.mjs [--quick]`.
+import { pathToFileURL } from 'node:url';
 import { Subject } from 'rxjs';
 import { keyedTimers, keyedTimersMetrics, record, watermark } from 'rxjs-sluice';
+import { expectEqual, fmtMs, fmtN, fmtRate, gc, measure, median } from './harness.mjs';
 
-const quick = process.argv.includes('--quick');
-const N = quick ? 1e5 : 1e6;
-const runs = 5;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** One run: returns the registration and firing times (ms) and the heap growth per pending timer (bytes). */
-function run(n) {
-  globalThis.gc?.();
+/** One pass: registration time, firing time (ms) and heap per pending timer (bytes). */
+function pass(n) {
+  gc();
   const heapBefore = process.memoryUsage().heapUsed;
   const input = new Subject();
   const metrics = keyedTimersMetrics();
@@ -24,20 +22,65 @@ function run(n) {
   const t0 = performance.now();
   for (let k = 0; k < n; k++) input.next(record(k, k));
   const t1 = performance.now();
-  globalThis.gc?.();
-  const bytesPerTimer = (process.memoryUsage().heapUsed - heapBefore) / metrics.eventTimers;
+  const pending = metrics.eventTimers;
+  gc(); // outside both timed regions
+  const bytesPerTimer = (process.memoryUsage().heapUsed - heapBefore) / pending;
   const t2 = performance.now();
   input.next(watermark(n));
   const t3 = performance.now();
   input.complete();
-  if (fired !== n) throw new Error(`fired ${fired} of ${n}`);
-  return { register: t1 - t0, fire: t3 - t2, bytesPerTimer };
+  return { register: t1 - t0, fire: t3 - t2, bytesPerTimer, pending, fired };
 }
 
-run(Math.min(N, 1e5)); // warm-up
-const results = Array.from({ length: runs }, () => run(N));
-const rate = median(results.map((r) => (2 * N) / ((r.register + r.fire) / 1000)));
-console.log(`Timers, N = ${N.toExponential(0)}, Node ${process.version}, median of ${runs} runs`);
-console.log(`register ${median(results.map((r) => r.register)).toFixed(0)} ms, fire ${median(results.map((r) => r.fire)).toFixed(0)} ms`);
-console.log(`${(rate / 1e6).toFixed(2)} million registrations + firings per second (target >= 1)`);
-console.log(`${median(results.map((r) => r.bytesPerTimer)).toFixed(0)} bytes of heap per pending timer${globalThis.gc ? '' : ' (run with --expose-gc for a true figure)'} (target < 300)`);
+export async function run({ quick = false, runs = quick ? 3 : 5, log = console.error } = {}) {
+  const n = quick ? 1e5 : 1e6;
+  const warmN = n / 10;
+  log(`  timers n=${fmtN(n)}: warm-up at ${fmtN(warmN)}, ${runs} runs...`);
+  const m = await measure(() => pass(n), {
+    runs,
+    warmup: () => pass(warmN),
+    verify: (r, { warmup }) => {
+      const k = warmup ? warmN : n;
+      expectEqual(r.pending, k, `timers n=${k}: pending timers before the watermark`);
+      expectEqual(r.fired, k, `timers n=${k}: timers fired`);
+    },
+  });
+  const total = median(m.results.map((r) => r.register + r.fire));
+  const register = median(m.results.map((r) => r.register));
+  const fire = median(m.results.map((r) => r.fire));
+  const rate = median(m.results.map((r) => (2 * n) / ((r.register + r.fire) / 1000)));
+  const bytes = median(m.results.map((r) => r.bytesPerTimer));
+  log(`  timers: register ${fmtMs(register)} ms, fire ${fmtMs(fire)} ms, ${fmtRate(rate)}, ${bytes.toFixed(0)} B/timer`);
+  const scale = quick ? ` (N = ${fmtN(n)}, --quick)` : '';
+  return {
+    id: 'timers',
+    title: `Timers: ${fmtN(n)} keys, one event-time timer each, then one watermark fires them all`,
+    rows: [{
+      contender: 'keyedTimers',
+      n,
+      medianMs: total,
+      runs,
+      times: m.results.map((r) => r.register + r.fire),
+      extra: {
+        'register ms': fmtMs(register),
+        'fire ms': fmtMs(fire),
+        'registrations + firings': fmtRate(rate),
+        'heap per pending timer': `${bytes.toFixed(0)} B`,
+      },
+      note: 'median ms = registration + firing time (the gc between them is not timed)',
+    }],
+    targets: [
+      { target: 'Timers: >= 1e6 registrations plus firings per second', measured: `${(rate / 1e6).toFixed(2)}e6 /s${scale}`, pass: rate >= 1e6 },
+      { target: 'Timers: < 300 bytes of heap per pending timer', measured: `${bytes.toFixed(0)} B${scale}`, pass: bytes < 300 },
+    ],
+  };
+}
+
+// Standalone: node --expose-gc bench/timers.mjs [--quick]
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await run({ quick: process.argv.includes('--quick') });
+  const [row] = result.rows;
+  console.log(`${result.title}, Node ${process.version}, median of ${row.runs} runs`);
+  for (const [k, v] of Object.entries(row.extra)) console.log(`  ${k}: ${v}`);
+  for (const t of result.targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.measured}`);
+}
