@@ -1,5 +1,5 @@
 import { Subject, VirtualTimeScheduler, config, type Subscription } from 'rxjs';
-import { asyncWaitMetrics, record, type AsyncWaitMetrics } from 'rxjs-sluice';
+import { AsyncCallError, asyncWaitMetrics, record, type AsyncWaitMetrics } from 'rxjs-sluice';
 import { CountingScheduler } from '../support/countingScheduler';
 import { ASYNC_WAIT_OPERATORS, ZERO_GAUGES, type El } from '../support/marbles';
 
@@ -92,17 +92,23 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: a retry callback that unsubscribes re-e
     expect(gaugesOf(run.metrics)).toEqual(ZERO_GAUGES);
   });
 
-  it('a native promise given an own then() is awaited through the intrinsic then, not the own one', async () => {
-    // Arrange: the own then() would throw; the promise itself resolves to 6.
+  it('a native promise given an own then() is not trusted: its then() is called guarded, and its throw is a failed call', async () => {
+    // Arrange: the promise itself resolves to 6, but its own then() throws.
     const promise = Promise.resolve(6);
-    Object.defineProperty(promise, 'then', { value: () => { throw new Error('own then() used'); } });
+    const problem = new Error('own then() used');
+    Object.defineProperty(promise, 'then', { value: () => { throw problem; } });
     const run = arrange(() => ({}), () => promise);
     // Act
     run.input.next(record(3, 30));
     await settle();
-    // Assert
+    // Assert: the output errors with AsyncCallError caused by the own then(); nothing escapes to the source.
     expect(unhandled).toEqual([]);
-    expect(run.outputs).toEqual([record(6, 30)]);
+    expect(run.outputs).toHaveLength(1);
+    const [tag, error] = run.outputs[0] as [string, AsyncCallError];
+    expect(tag).toBe('error');
+    expect(error).toBeInstanceOf(AsyncCallError);
+    expect(error.cause).toBe(problem);
+    expect(error.input).toBe(3);
     expect(gaugesOf(run.metrics)).toEqual(ZERO_GAUGES);
   });
 

@@ -301,9 +301,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private subscribeTo(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
     // The user function may itself have unsubscribed us (re-entrantly): then start nothing that outlives us.
     if (this.closed) return;
-    // Only a native promise's own then() is trusted not to throw or call back twice: subclasses and thenables
-    // take the guarded path below.
-    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) {
+    // Only the intrinsic then() of a native promise is trusted not to throw or call back twice: subclasses,
+    // promises given an own `then`, and thenables take the guarded path below.
+    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype && result.then === nativeThen) {
       this.awaitPromise(held, result as Promise<O>, source);
       return;
     }
@@ -350,8 +350,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
    */
   private awaitPromise(held: HeldRecord<I, O>, promise: Promise<O>, source: CallSource): void {
     const id = ++held.callId;
-    // The intrinsic then(), not the promise's own property: a native promise given an own `then` is not trusted.
-    nativeThen.call(promise,
+    promise.then(
       (value) => {
         if (held.callId !== id) return;
         held.callId++;
@@ -614,7 +613,7 @@ function isHeldInput(value: unknown): boolean {
   return kind === 'record' || kind === 'watermark' || kind === 'sideOutput';
 }
 
-/** Promise.prototype.then as loaded: see awaitPromise. */
+/** Promise.prototype.then as loaded: see subscribeTo. */
 const nativeThen = Promise.prototype.then as <T>(this: Promise<T>, onFulfilled: (value: T) => void, onRejected: (err: unknown) => void) => Promise<void>;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
