@@ -4,6 +4,7 @@ import {
   type AsyncCallContext, type AsyncWaitCounters, type RetryReason,
 } from 'rxjs-sluice';
 import { ASYNC_WAIT_OPERATORS, ZERO_GAUGES, forMode, type El } from '../support/marbles';
+import { deferred, type Deferred } from '../support/deferred';
 
 /**
  * The native-promise fast path of asyncWaitOrdered / asyncWaitUnordered: a `Promise` returned by fn (or by a
@@ -19,22 +20,6 @@ import { ASYNC_WAIT_OPERATORS, ZERO_GAUGES, forMode, type El } from '../support/
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
 
-/** A promise the test settles by hand. */
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Lets every settled promise run its callbacks, then one macrotask (rxjs reports unhandled errors from a timeout). */
 async function settleAll(): Promise<void> {

@@ -48,46 +48,26 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: a retry callback that unsubscribes re-e
     return { virtual, scheduler, metrics, input, outputs };
   }
 
-  it.each([false, true])('retryOnError unsubscribes and returns %s: no crash, no timer, gauges at 0', async (again) => {
+  const fails = () => Promise.reject(new Error('down'));
+  const doubles = (x: number) => Promise.resolve(x * 2);
+  /** Each retry callback, made to unsubscribe the output before it answers, with a call that invokes it. */
+  const cases: ReadonlyArray<readonly [string, (end: () => void) => object, (x: number) => Promise<number>]> = [
+    ['retryOnError answers false', (end) => ({ retry: { maxRetries: 3, delay: 50, retryOnError: () => { end(); return false; } } }), fails],
+    ['retryOnError answers true', (end) => ({ retry: { maxRetries: 3, delay: 50, retryOnError: () => { end(); return true; } } }), fails],
+    ['retryOnResult answers false', (end) => ({ retry: { maxRetries: 3, delay: 50, retryOnResult: () => { end(); return false; } } }), doubles],
+    ['retryOnResult answers true', (end) => ({ retry: { maxRetries: 3, delay: 50, retryOnResult: () => { end(); return true; } } }), doubles],
+    ['the delay function', (end) => ({ retry: { maxRetries: 3, delay: () => { end(); return 1_000; } } }), fails],
+  ];
+
+  it.each(cases)('%s, after unsubscribing: no crash, no output, no timer left, gauges at 0', async (_case, options, fn) => {
     // Arrange
-    const run = arrange((end) => ({
-      retry: { maxRetries: 3, delay: 50, retryOnError: () => { end(); return again; } },
-    }), () => Promise.reject(new Error('down')));
+    const run = arrange(options, fn);
     // Act
     run.input.next(record(1));
     await settle();
     // Assert
     expect(unhandled).toEqual([]);
     expect(run.outputs).toEqual([]);
-    expect(run.scheduler.live).toBe(0);
-    expect(gaugesOf(run.metrics)).toEqual(ZERO_GAUGES);
-  });
-
-  it.each([false, true])('retryOnResult unsubscribes and returns %s: nothing settles after teardown, gauges at 0', async (again) => {
-    // Arrange
-    const run = arrange((end) => ({
-      retry: { maxRetries: 3, delay: 50, retryOnResult: () => { end(); return again; } },
-    }), (x) => Promise.resolve(x * 2));
-    // Act
-    run.input.next(record(1));
-    await settle();
-    // Assert
-    expect(unhandled).toEqual([]);
-    expect(run.outputs).toEqual([]);
-    expect(run.scheduler.live).toBe(0);
-    expect(gaugesOf(run.metrics)).toEqual(ZERO_GAUGES);
-  });
-
-  it('the delay function unsubscribes: no retry timer is left behind', async () => {
-    // Arrange
-    const run = arrange((end) => ({
-      retry: { maxRetries: 3, delay: () => { end(); return 1_000; } },
-    }), () => Promise.reject(new Error('down')));
-    // Act
-    run.input.next(record(1));
-    await settle();
-    // Assert
-    expect(unhandled).toEqual([]);
     expect(run.scheduler.live).toBe(0);
     expect(gaugesOf(run.metrics)).toEqual(ZERO_GAUGES);
   });

@@ -12,6 +12,7 @@ import {
   ASYNC_WAIT_OPERATORS, ZERO_GAUGES, callErrorLike, captureError, collect, delayedTimesTen, forMode, logCalls, newScheduler,
   timeoutErrorLike, type AsyncWaitOperator, type Call,
 } from '../support/marbles';
+import { deferred, type Deferred } from '../support/deferred';
 
 /**
  * asyncWaitOrdered / asyncWaitUnordered with `input: 'values'`: the source emits plain values, each one a record
@@ -30,22 +31,6 @@ const valuesOf = <T>(elements: readonly StreamElement<T>[]): T[] =>
 /** Lets every settled promise run its callbacks. */
 const flushMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A promise the test settles by hand. */
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe.each(ASYNC_WAIT_OPERATORS)('%s with input: \'values\'', (name, operator, mode) => {
   // ---- plain values in, records out ---------------------------------------------------------------------------

@@ -243,7 +243,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
         if (this.draining) return; // it leaves after the loop (see onBarrier)
         // Snapshot while it still heads `pending`: the inputs queued behind it arrived after it.
         if (!this.snapshotFor(element)) return;
-        pending.shift(); // O(1)
+        pending.shift(); // ChunkQueue: O(1)
         this.pendingBarriers--;
         this.subscriber.next(element as StreamElement<O>);
       } else {
@@ -257,7 +257,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private admitPendingValues(): void {
     const pending = this.pending as ChunkQueue<unknown>;
     while (!this.closed && this.pendingRecords !== 0 && this.heldRecords < this.capacity) {
-      const value = pending.shift() as I; // O(1)
+      const value = pending.shift() as I; // ChunkQueue: O(1)
       this.pendingRecords--;
       this.metrics.buffered--;
       this.admit({ kind: 'record', value });
