@@ -9,27 +9,27 @@ export {
   type StreamElement, type StreamRecord, type Watermark, type CheckpointBarrier, type SideOutputRecord,
 } from './elements/streamElement.js';
 export { outputTag, sideOutput, type OutputTag } from './elements/outputTag.js';
-export { mapRecords } from './operators/mapRecords.js';
-export { filterRecords } from './operators/filterRecords.js';
-export { toRecords } from './operators/toRecords.js';
-export { values } from './operators/values.js';
-export { asyncWaitOrdered } from './operators/asyncWaitOrdered.js';
-export { asyncWaitUnordered } from './operators/asyncWaitUnordered.js';
+export { mapRecords } from './elements/mapRecords.js';
+export { filterRecords } from './elements/filterRecords.js';
+export { toRecords } from './elements/toRecords.js';
+export { values } from './elements/values.js';
+export { asyncWaitOrdered } from './asyncWait/asyncWaitOrdered.js';
+export { asyncWaitUnordered } from './asyncWait/asyncWaitUnordered.js';
 export type {
   AsyncWaitOptions, AsyncWaitValuesOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
-} from './internal/asyncWait/options.js';
-export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './metrics/asyncWaitMetrics.js';
-export { keyedTimers } from './operators/keyedTimers.js';
+} from './asyncWait/options.js';
+export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './asyncWait/asyncWaitMetrics.js';
+export { keyedTimers } from './keyedTimers/keyedTimers.js';
 export type {
   KeyedProcessFunction, KeyedContext, OnTimerContext, ValueState, TimerService, TimeDomain, KeyedTimersOptions,
-} from './internal/keyedTimers/options.js';
-export { keyedTimersMetrics, type KeyedTimersMetrics, type KeyedTimersCounters } from './metrics/keyedTimersMetrics.js';
-export { selectTag } from './operators/selectTag.js';
-export { mainOutput } from './operators/mainOutput.js';
-export { withWatermarks, type WithWatermarksOptions } from './operators/withWatermarks.js';
-export { KeyedProcessError, type KeyedCallback, type FiredTimer } from './errors/KeyedProcessError.js';
-export { AsyncTimeoutError } from './errors/AsyncTimeoutError.js';
-export { AsyncCallError } from './errors/AsyncCallError.js';
+} from './keyedTimers/options.js';
+export { keyedTimersMetrics, type KeyedTimersMetrics, type KeyedTimersCounters } from './keyedTimers/keyedTimersMetrics.js';
+export { selectTag } from './elements/selectTag.js';
+export { mainOutput } from './elements/mainOutput.js';
+export { withWatermarks, type WithWatermarksOptions } from './watermarks/withWatermarks.js';
+export { KeyedProcessError, type KeyedCallback, type FiredTimer } from './keyedTimers/KeyedProcessError.js';
+export { AsyncTimeoutError } from './asyncWait/AsyncTimeoutError.js';
+export { AsyncCallError } from './asyncWait/AsyncCallError.js';
 export {
   checkpointable, type CheckpointableOptions, type CheckpointableJob, type CheckpointTrigger, type RecordValueOf,
 } from './checkpoint/checkpointable.js';
@@ -41,9 +41,9 @@ export {
 export { jsonCodec, type CheckpointCodec } from './checkpoint/codec.js';
 export type { CheckpointSink, CheckpointedOutput } from './checkpoint/sink.js';
 export type { CheckpointWarning } from './checkpoint/warning.js';
-export { checkpointMetrics, type CheckpointMetrics, type CheckpointCounters } from './metrics/checkpointMetrics.js';
-export { CheckpointCorruptError } from './errors/CheckpointCorruptError.js';
-export { CheckpointVersionError } from './errors/CheckpointVersionError.js';
-export { CheckpointRestoreError } from './errors/CheckpointRestoreError.js';
-export { CheckpointEncodeError } from './errors/CheckpointEncodeError.js';
-export { CheckpointStoreError } from './errors/CheckpointStoreError.js';
+export { checkpointMetrics, type CheckpointMetrics, type CheckpointCounters } from './checkpoint/checkpointMetrics.js';
+export { CheckpointCorruptError } from './checkpoint/CheckpointCorruptError.js';
+export { CheckpointVersionError } from './checkpoint/CheckpointVersionError.js';
+export { CheckpointRestoreError } from './checkpoint/CheckpointRestoreError.js';
+export { CheckpointEncodeError } from './checkpoint/CheckpointEncodeError.js';
+export { CheckpointStoreError } from './checkpoint/CheckpointStoreError.js';

@@ -1,5 +1,5 @@
 /**
- * A reference model of keyedTimers for the property tests (spec/operators/keyedTimers.properties.spec.ts).
+ * A reference model of keyedTimers for the property tests (spec/keyedTimers/keyedTimers.properties.spec.ts).
  *
  * The model plays a scenario (timed input elements, completion, an optional unsubscribe) through a deliberately
  * naive simulation of the semantics in the brief: timers live in plain arrays, "the next timer" is a linear scan

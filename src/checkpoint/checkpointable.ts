@@ -1,12 +1,12 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { type StreamElement, type StreamRecord } from '../elements/streamElement.js';
-import { describe } from '../internal/describe.js';
-import { CheckpointRun, type ResolvedCheckpointableOptions } from '../internal/checkpoint/checkpointRun.js';
-import { statefulDescriptorOf, type StatefulDescriptor } from '../internal/checkpoint/stateful.js';
+import { describe } from '../shared/describe.js';
+import { CheckpointRun, type ResolvedCheckpointableOptions } from './checkpointRun.js';
+import { statefulDescriptorOf, type StatefulDescriptor } from './stateful.js';
 import {
   expectFunction, expectInteger, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
-} from '../internal/validate.js';
-import { MutableCheckpointMetrics, type CheckpointMetrics } from '../metrics/checkpointMetrics.js';
+} from '../shared/validate.js';
+import { MutableCheckpointMetrics, type CheckpointMetrics } from './checkpointMetrics.js';
 import { jsonCodec, type CheckpointCodec } from './codec.js';
 import { type CheckpointedOutput, type CheckpointSink } from './sink.js';
 import { type ReplayableSource } from './source.js';

@@ -1,4 +1,4 @@
-import { describe } from '../internal/describe.js';
+import { describe } from '../shared/describe.js';
 
 /**
  * How snapshot values (operator state, in-flight inputs, source positions, held outputs) become text in a

@@ -1,5 +1,5 @@
 import { type SideOutputRecord, type StreamRecord } from '../elements/streamElement.js';
-import { type MaybePromise } from '../internal/checkpoint/maybePromise.js';
+import { type MaybePromise } from './maybePromise.js';
 
 /**
  * What a {@link checkpointable} pipeline emits: each output record (or side-output record) of the pipeline,

@@ -1,5 +1,5 @@
 import { Observable, type ObservableInput } from 'rxjs';
-import { expectFunction, expectObject, rejectUnknownOptions } from '../internal/validate.js';
+import { expectFunction, expectObject, rejectUnknownOptions } from '../shared/validate.js';
 
 /**
  * One item a replayable source emits: the value, where to resume to read the item *after* it (Kafka's

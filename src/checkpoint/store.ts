@@ -1,11 +1,12 @@
-import { CheckpointCorruptError } from '../errors/CheckpointCorruptError.js';
-import { CheckpointVersionError } from '../errors/CheckpointVersionError.js';
-import { parseCheckpoint } from '../internal/checkpoint/format.js';
-import { andThen, type MaybePromise } from '../internal/checkpoint/maybePromise.js';
-import { expectInteger, expectObject, rejectUnknownOptions } from '../internal/validate.js';
+import { CheckpointCorruptError } from './CheckpointCorruptError.js';
+import { CheckpointVersionError } from './CheckpointVersionError.js';
+import { parseCheckpoint, type StoredCheckpoint } from './format.js';
+import { andThen, type MaybePromise } from './maybePromise.js';
+import { expectInteger, expectObject, rejectUnknownOptions } from '../shared/validate.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
 
-export type { MaybePromise } from '../internal/checkpoint/maybePromise.js';
+export type { MaybePromise } from './maybePromise.js';
+export type { StoredCheckpoint } from './format.js';
 
 /**
  * Where checkpoints are kept: a durable map from checkpoint id to the checkpoint's text. The pipeline writes
@@ -44,35 +45,6 @@ export interface CheckpointStore {
   read(checkpointId: number): MaybePromise<string>;
 }
 
-/**
- * A checkpoint as stored, after its checksum has been verified. Values are still encoded by the pipeline's
- * codec (`codec` names it); see docs/checkpoints.md for the format.
- *
- * ## Example
- * ```ts
- * import { MemoryCheckpointStore, readLatestCheckpoint, type StoredCheckpoint } from 'rxjs-sluice';
- * const latest: Promise<StoredCheckpoint | undefined> = readLatestCheckpoint(new MemoryCheckpointStore());
- * latest.then((c) => console.log(c ? `checkpoint ${c.checkpointId} at ${c.position}` : 'no checkpoint'));
- * ```
- */
-export interface StoredCheckpoint {
-  /** Its id: the number of the barrier that completed it. */
-  readonly checkpointId: number;
-  /** The format version it was written in. */
-  readonly version: number;
-  /** Scheduler time when it was completed. */
-  readonly createdAt: number;
-  /** The name of the codec that encoded the values below. */
-  readonly codec: string;
-  /** True for the checkpoint taken when the source completed and the pipeline drained. */
-  readonly final: boolean;
-  /** The encoded source position to resume from; null for "from the beginning". */
-  readonly position: string | null;
-  /** Each stateful operator's encoded snapshot, by operator id, in pipeline order. */
-  readonly operators: readonly { readonly id: string; readonly kind: string; readonly state: string }[];
-  /** Under `'exactly-once'`, the encoded outputs this checkpoint commits (re-released on restore); else null. */
-  readonly outputs: string | null;
-}
 
 /**
  * Options of {@link MemoryCheckpointStore}.

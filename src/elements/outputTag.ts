@@ -1,5 +1,5 @@
-import { describe } from '../internal/describe.js';
-import { checkOptionalTimestamp } from '../internal/timestamps.js';
+import { describe } from '../shared/describe.js';
+import { checkOptionalTimestamp } from '../shared/timestamps.js';
 import { type SideOutputRecord } from './streamElement.js';
 
 /**

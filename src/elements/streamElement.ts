@@ -1,4 +1,4 @@
-import { checkOptionalTimestamp } from '../internal/timestamps.js';
+import { checkOptionalTimestamp } from '../shared/timestamps.js';
 
 /**
  * A data record: a value plus an optional event-time timestamp (milliseconds, like Flink's `StreamRecord`).

@@ -3,8 +3,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type CheckpointStore } from '../checkpoint/store.js';
-import { CheckpointStoreError } from '../errors/CheckpointStoreError.js';
-import { expectInteger, expectObject, rejectUnknownOptions } from '../internal/validate.js';
+import { CheckpointStoreError } from '../checkpoint/CheckpointStoreError.js';
+import { expectInteger, expectObject, rejectUnknownOptions } from '../shared/validate.js';
 import { paddedId, syncDirectory, syncDirectorySync, writeFileDurably } from './fsync.js';
 
 /**

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type CheckpointedOutput, type CheckpointSink } from '../checkpoint/sink.js';
-import { CheckpointRestoreError } from '../errors/CheckpointRestoreError.js';
+import { CheckpointRestoreError } from '../checkpoint/CheckpointRestoreError.js';
 import { openDirectory } from './fileCheckpointStore.js';
 import { paddedId, syncDirectory } from './fsync.js';
 

@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { ChunkQueue } from '../../src/shared/chunkQueue';
+
+/**
+ * ChunkQueue is internal (it holds an async-wait operator's inputs beyond capacity), so it is checked directly
+ * against an array model: any sequence of pushes, shifts, visits and clears, across many chunk boundaries.
+ */
+type Op = { kind: 'push'; count: number } | { kind: 'shift'; count: number } | { kind: 'visit'; stopAfter: number } | { kind: 'clear' };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('push' as const), count: fc.integer({ min: 1, max: 3000 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('shift' as const), count: fc.integer({ min: 1, max: 3000 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('visit' as const), stopAfter: fc.integer({ min: 0, max: 5000 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+);
+
+describe('ChunkQueue', () => {
+  it('behaves as a FIFO array for any sequence of operations, across chunk boundaries', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        // Arrange
+        const queue = new ChunkQueue<number>();
+        const model: number[] = [];
+        let next = 0;
+        // Act / Assert after every step
+        for (const step of ops) {
+          if (step.kind === 'push') {
+            for (let i = 0; i < step.count; i++) {
+              queue.push(next);
+              model.push(next++);
+            }
+          } else if (step.kind === 'shift') {
+            for (let i = 0; i < step.count; i++) expect(queue.shift()).toBe(model.shift());
+          } else if (step.kind === 'visit') {
+            const seen: number[] = [];
+            queue.visit((item) => {
+              seen.push(item);
+              return seen.length < step.stopAfter;
+            });
+            // visit sees the item that returns false, so at least one when there is one
+            expect(seen).toEqual(model.slice(0, Math.max(1, step.stopAfter)));
+          } else {
+            queue.clear();
+            model.length = 0;
+          }
+          expect(queue.length).toBe(model.length);
+          expect(queue.isEmpty()).toBe(model.length === 0);
+          expect(queue.peekFront()).toBe(model[0]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('returns undefined from shift and peekFront when empty, and keeps working afterwards', () => {
+    // Arrange
+    const queue = new ChunkQueue<string>();
+    // Act / Assert
+    expect(queue.shift()).toBeUndefined();
+    expect(queue.peekFront()).toBeUndefined();
+    for (let i = 0; i < 2500; i++) queue.push(`v${i}`);
+    for (let i = 0; i < 2500; i++) expect(queue.shift()).toBe(`v${i}`);
+    expect(queue.shift()).toBeUndefined();
+    queue.push('again');
+    expect(queue.peekFront()).toBe('again');
+    expect(queue.length).toBe(1);
+  });
+
+  it('holds undefined as an item, told apart by length', () => {
+    // Arrange
+    const queue = new ChunkQueue<undefined | number>();
+    // Act
+    queue.push(undefined);
+    queue.push(1);
+    // Assert
+    expect(queue.length).toBe(2);
+    expect(queue.shift()).toBeUndefined();
+    expect(queue.length).toBe(1);
+    expect(queue.shift()).toBe(1);
+  });
+});

@@ -1,0 +1,621 @@
+import { from, isObservable, type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
+import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord } from '../elements/streamElement.js';
+import { AsyncCallError } from './AsyncCallError.js';
+import { AsyncTimeoutError } from './AsyncTimeoutError.js';
+import { MutableAsyncWaitMetrics } from './asyncWaitMetrics.js';
+import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
+import { ChunkQueue } from '../shared/chunkQueue.js';
+import { describe } from '../shared/describe.js';
+import { subscribeSource } from '../shared/forwardingObserver.js';
+import { CallObserver, type CallSource } from './callObserver.js';
+import { type Emitter, type HeldQueue } from './emitter.js';
+import {
+  CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, resultsOf, type QueueNode,
+} from './heldRecord.js';
+import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
+import { TimeoutQueue } from './timeoutQueue.js';
+
+/**
+ * One subscription of an async-wait operator: the machinery shared by asyncWaitOrdered and
+ * asyncWaitUnordered (as `mergeInternals` serves `mergeMap`). The two differ only in their HeldQueue.
+ *
+ * Concurrency model: everything runs on the JS event loop, but calls may complete synchronously and the
+ * downstream may unsubscribe or push new input from inside `next`. So emission goes through one
+ * non-reentrant drain loop, and every loop re-checks `closed` after each emission.
+ */
+export class AsyncWaitRun<I, O> implements Emitter<I, O> {
+  /** True once the output has completed, errored or been unsubscribed; nothing runs after that. */
+  closed = false;
+  /** Records admitted and not yet emitted (in flight or waiting); never above capacity. */
+  private heldRecords = 0;
+  /** Inputs that arrived while capacity was full, in input order (markers too, behind the records ahead of
+   * them); emptied on teardown. With `input: 'values'` it holds the bare values instead (see onValue). */
+  private readonly pending = new ChunkQueue<StreamElement<I>>();
+  /** Records in `pending`; markers are not counted. */
+  private pendingRecords = 0;
+  /** Deadlines of records under a timeout; null without a timeout. Cleared on teardown. */
+  private readonly timeouts: TimeoutQueue<I, O> | null;
+  /** True once the source has completed. */
+  private sourceDone = false;
+  /** True while the drain loop runs; a re-entrant drain() only asks it to go round again. */
+  private draining = false;
+  /** Set by a re-entrant drain(): the running loop makes one more pass. */
+  private redrain = false;
+  /** Barriers waiting in `pending` (see onBarrier); 0 on teardown. */
+  private pendingBarriers = 0;
+  /** The user's metrics object, or a private one; its gauges are given back on teardown. */
+  private readonly metrics: MutableAsyncWaitMetrics;
+  /** Copies of options read on the hot path. */
+  private readonly scheduler: SchedulerLike;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly operator: string,
+    private readonly subscriber: Subscriber<StreamElement<O>>,
+    private readonly fn: AsyncFunction<I, O>,
+    private readonly options: ResolvedAsyncWaitOptions<I, O>,
+    /** Held records and markers; cleared on teardown. */
+    private readonly queue: HeldQueue<I, O>,
+    /** Restored state and the snapshot sink, inside a checkpointable pipeline; null outside one. */
+    private readonly checkpoint: OperatorCheckpointHandle | null,
+  ) {
+    this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
+    this.scheduler = options.scheduler;
+    this.capacity = options.capacity;
+    this.timeouts = options.timeout === Infinity
+      ? null
+      : new TimeoutQueue<I, O>(options.scheduler, (held) => this.expire(held), () => this.closed);
+  }
+
+  /**
+   * Subscribes to the source. The teardown is registered first, so a synchronous unsubscribe stops it;
+   * subscribeSource attaches the source subscription to the subscriber, so teardown closes it too.
+   */
+  start(source: Observable<unknown>): void {
+    this.subscriber.add(() => this.teardown());
+    if (this.options.valuesIn && this.checkpoint !== null) {
+      this.fail(this.valuesInPipelineError());
+      return;
+    }
+    if (!this.replayRestoredInputs()) return;
+    subscribeSource(source, this.subscriber, {
+      next: this.options.valuesIn
+        ? (value) => this.onValue(value as I)
+        : (element) => this.onInput(element as StreamElement<I>),
+      error: (err) => this.fail(err),
+      complete: () => this.onSourceComplete(),
+    });
+  }
+
+  private valuesInPipelineError(): TypeError {
+    return new TypeError(
+      `${this.operator}: option input: 'values' cannot be used inside a checkpointable pipeline, whose stream carries ` +
+        "records and barriers; leave input at its default 'elements'",
+    );
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------------------
+
+  /**
+   * Flink's restore (testRestartWithFullQueue): the inputs held at the checkpoint go through the normal path
+   * again, with fresh calls, timeouts and attempt counts, before any new input. False if the run ended.
+   */
+  private replayRestoredInputs(): boolean {
+    const handle = this.checkpoint;
+    const restored = handle?.restored;
+    if (handle === null || restored === undefined || restored === null) return true;
+    if (!Array.isArray(restored) || !restored.every(isHeldInput)) {
+      this.fail(malformedStateError(this.operator as 'asyncWaitOrdered', this.options.id, handle, 'an array of records and watermarks'));
+      return false;
+    }
+    for (const element of restored) {
+      if (this.closed) return false;
+      this.onInput(element as StreamElement<I>);
+    }
+    return !this.closed;
+  }
+
+  /**
+   * Flink's snapshot: the input of everything held, in input order, with watermarks in their places: calls in
+   * flight, results done but not yet emitted, and inputs queued beyond capacity. Results are not stored.
+   */
+  private heldInputs(): StreamElement<I>[] {
+    const inputs: StreamElement<I>[] = [];
+    this.queue.forEach((node) => {
+      if (node.isMarker) inputs.push(node.element as StreamElement<I>);
+      else if (node.input !== null) inputs.push(node.input);
+    });
+    // Queued inputs count up to the first barrier waiting among them: what follows it arrived after it.
+    this.pending.visit((element) => {
+      if (element.kind === 'barrier') return false;
+      inputs.push(element);
+      return true;
+    });
+    return inputs;
+  }
+
+  /**
+   * A barrier does not queue behind held records: the operator snapshots what it holds, and the barrier
+   * overtakes it downstream (as in Flink, where it never enters the async queue). What it overtakes goes out
+   * after it, and is replayed from the snapshot on restore, so nothing is lost or duplicated.
+   *
+   * Re-entrancy: a barrier that arrives while the drain loop is emitting (a downstream pushing input from
+   * inside `next`) cannot go out in the middle of the loop, where it would split one record's results. It waits
+   * in `pending` instead, and so does every input after it: nothing that arrived after it may be admitted, or
+   * emitted, before it. It leaves once the loop ends and the inputs ahead of it have been admitted; its snapshot
+   * is then what is held at that moment. A barrier behind another waiting barrier waits too, so barriers keep
+   * their order.
+   */
+  private onBarrier(element: CheckpointBarrier): void {
+    if (this.draining || this.pendingBarriers !== 0) {
+      this.pending.push(element);
+      this.pendingBarriers++;
+      return;
+    }
+    this.forwardBarrier(element);
+  }
+
+  private forwardBarrier(element: CheckpointBarrier): void {
+    if (this.snapshotFor(element)) this.subscriber.next(element as StreamElement<O>);
+  }
+
+  /** Takes the barrier's snapshot (or fails an unbound operator); false if the run ended. */
+  private snapshotFor(element: CheckpointBarrier): boolean {
+    const kind = this.operator as 'asyncWaitOrdered' | 'asyncWaitUnordered';
+    const error = snapshotAtBarrier(this.checkpoint, kind, this.options.id, element, () => this.heldInputs());
+    if (error !== null) this.fail(error);
+    return !this.closed;
+  }
+
+  // ---- input -------------------------------------------------------------------------------------------
+
+  private onInput(element: StreamElement<I>): void {
+    if (this.closed) return;
+    if (element === null || typeof element !== 'object') {
+      this.fail(new TypeError(
+        `${this.operator}: expected a StreamElement (record, watermark or barrier), got ${describe(element)}; wrap plain values with toRecords(), or pass input: 'values'`,
+      ));
+      return;
+    }
+    if (element.kind === 'barrier') {
+      this.onBarrier(element);
+      return;
+    }
+    const pending = this.pending;
+    if (element.kind === 'record') {
+      // FIFO beyond capacity: a newcomer never overtakes inputs already waiting.
+      if (pending.length === 0 && this.heldRecords < this.capacity) {
+        this.admit(element);
+      } else {
+        pending.push(element);
+        this.pendingRecords++;
+        this.metrics.buffered++;
+      }
+    } else if (pending.length === 0) {
+      this.queue.addMarker(element);
+      this.drain();
+    } else {
+      pending.push(element);
+    }
+  }
+
+  /**
+   * `input: 'values'`: every value is a record without a timestamp. Queued values stay bare (no record object
+   * for each of a flood's million waiting inputs); admitPending() makes the record when one is admitted.
+   * `pending` then holds nothing else: no markers or barriers can arrive in this mode.
+   */
+  private onValue(value: I): void {
+    if (this.closed) return;
+    if (isPipelineBarrier(value)) {
+      this.fail(this.valuesInPipelineError());
+      return;
+    }
+    if (this.pendingRecords === 0 && this.heldRecords < this.capacity) {
+      this.admit({ kind: 'record', value });
+    } else {
+      (this.pending as ChunkQueue<unknown>).push(value);
+      this.pendingRecords++;
+      this.metrics.buffered++;
+    }
+  }
+
+  private onSourceComplete(): void {
+    this.sourceDone = true;
+    this.maybeComplete();
+  }
+
+  /** Moves waiting inputs into the queue while capacity allows. */
+  private admitPending(): void {
+    if (this.options.valuesIn) {
+      this.admitPendingValues();
+      return;
+    }
+    const pending = this.pending;
+    while (!this.closed && pending.length !== 0) {
+      const element = pending.peekFront()!;
+      if (element.kind === 'record') {
+        if (this.heldRecords >= this.capacity) return;
+        pending.shift(); // ChunkQueue: O(1)
+        this.pendingRecords--;
+        this.metrics.buffered--;
+        this.admit(element);
+      } else if (element.kind === 'barrier') {
+        if (this.draining) return; // it leaves after the loop (see onBarrier)
+        // Snapshot while it still heads `pending`: the inputs queued behind it arrived after it.
+        if (!this.snapshotFor(element)) return;
+        pending.shift(); // ChunkQueue: O(1)
+        this.pendingBarriers--;
+        this.subscriber.next(element as StreamElement<O>);
+      } else {
+        pending.shift(); // ChunkQueue: O(1)
+        this.queue.addMarker(element);
+      }
+    }
+  }
+
+  /** admitPending() for `input: 'values'`: `pending` holds only bare values. */
+  private admitPendingValues(): void {
+    const pending = this.pending as ChunkQueue<unknown>;
+    while (!this.closed && this.pendingRecords !== 0 && this.heldRecords < this.capacity) {
+      const value = pending.shift() as I; // ChunkQueue: O(1)
+      this.pendingRecords--;
+      this.metrics.buffered--;
+      this.admit({ kind: 'record', value });
+    }
+  }
+
+  /** Flink's order: enter the queue, start the timeout, then invoke. */
+  private admit(input: StreamRecord<I>): void {
+    const held = new HeldRecord<I, O>(input);
+    this.heldRecords++;
+    this.metrics.started++;
+    this.metrics.inFlight++;
+    this.queue.addRecord(held);
+    if (this.timeouts !== null) {
+      held.deadline = this.scheduler.now() + this.options.timeout;
+      this.timeouts.add(held);
+    }
+    this.startAttempt(held);
+  }
+
+  // ---- calls -------------------------------------------------------------------------------------------
+
+  private startAttempt(held: HeldRecord<I, O>): void {
+    if (this.closed) return;
+    held.state = CALLING;
+    const attempt = ++held.attempts;
+    if (attempt > 1) this.metrics.retried++;
+    const input = held.input!;
+    let result: unknown;
+    try {
+      result = this.fn(input.value, new CallContext(held, attempt, input.timestamp));
+    } catch (err) {
+      // A synchronous throw is that call failing.
+      this.callErrored(held, err, 'fn');
+      return;
+    }
+    this.subscribeTo(held, result, 'fn');
+  }
+
+  /** Subscribes to what fn (or a fallback) returned, with fast paths for promises and arrays. */
+  private subscribeTo(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
+    // The user function may itself have unsubscribed us (re-entrantly): then start nothing that outlives us.
+    if (this.closed) return;
+    // Only the intrinsic then() of a native promise is trusted not to throw or call back twice: subclasses,
+    // promises given an own `then`, and thenables take the guarded path below.
+    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype && result.then === nativeThen) {
+      this.awaitPromise(held, result as Promise<O>, source);
+      return;
+    }
+    if (Array.isArray(result)) {
+      if (result.length === 1) this.callCompletedOne(held, result[0] as O, source);
+      else this.callCompleted(held, result.slice() as O[], source);
+      return;
+    }
+    let observable: Observable<O> | null = null;
+    if (isObservable(result)) {
+      observable = result as Observable<O>;
+    } else if (!isPromiseLike(result)) {
+      try {
+        observable = from(result as never);
+      } catch {
+        this.invalidResult(held, result, source);
+        return;
+      }
+    }
+    const call = new CallObserver<O, HeldRecord<I, O>>(this, held, source);
+    held.call = call;
+    if (observable !== null) {
+      observable.subscribe(call);
+      return;
+    }
+    // A foreign thenable: its then() may call back twice or throw, so the CallObserver guards it.
+    try {
+      (result as PromiseLike<O>).then(
+        (value) => {
+          call.next(value);
+          call.complete();
+        },
+        (err: unknown) => call.error(err),
+      );
+    } catch (err) {
+      call.error(err); // a thenable whose then() throws is a failed call, not a crash of the source
+    }
+  }
+
+  /**
+   * The hot path of a flood: a native promise settles exactly once, so no CallObserver or results array is
+   * needed. `callId` stands in for the observer's `closed`: cancelWork() bumps it, so a promise that settles
+   * after a timeout, a retry or teardown is ignored.
+   */
+  private awaitPromise(held: HeldRecord<I, O>, promise: Promise<O>, source: CallSource): void {
+    const id = ++held.callId;
+    promise.then(
+      (value) => {
+        if (held.callId !== id) return;
+        held.callId++;
+        this.callCompletedOne(held, value as O, source);
+      },
+      (err: unknown) => {
+        if (held.callId !== id) return;
+        held.callId++;
+        this.callErrored(held, err, source);
+      },
+    );
+  }
+
+  /** A function returned something that is not an ObservableInput: a bug, so neither retried nor handed to onError. */
+  private invalidResult(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
+    const problem = new TypeError(
+      `${this.operator}: ${source} returned ${describe(result)}, which is not an ObservableInput (Observable, Promise, array, iterable, async iterable or ReadableStream)`,
+    );
+    if (source !== 'fn') this.fail(problem);
+    else this.fail(new AsyncCallError(this.operator, held.input!.value, problem, held.attempts, problem.message));
+  }
+
+  /** A call's single result, kept out of an array (see ONE_RESULT): a promise's value, or `of(x)`'s. */
+  callCompletedOne(held: HeldRecord<I, O>, result: O, source: CallSource): void {
+    held.result = result;
+    this.callCompleted(held, ONE_RESULT, source);
+  }
+
+  callCompleted(held: HeldRecord<I, O>, results: O[], source: CallSource): void {
+    held.call = null;
+    if (this.closed) return;
+    const retry = this.options.retry;
+    if (source === 'fn' && retry !== undefined && retry.retryOnResult !== undefined && held.attempts <= retry.maxRetries) {
+      const seen = resultsOf(held, results);
+      let again: boolean;
+      try {
+        again = retry.retryOnResult(seen);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      if (this.closed) return; // the predicate may have unsubscribed us (re-entrantly): teardown has run
+      if (again) {
+        this.scheduleRetry(held, { kind: 'result', results: seen });
+        return;
+      }
+    }
+    if (source === 'fn') this.metrics.succeeded++;
+    this.settle(held, results);
+  }
+
+  callErrored(held: HeldRecord<I, O>, error: unknown, source: CallSource): void {
+    held.call = null;
+    if (this.closed) return;
+    // What a fallback fails with goes downstream unchanged: it is the user's own verdict.
+    if (source !== 'fn') {
+      this.fail(error);
+      return;
+    }
+    const retry = this.options.retry;
+    if (retry !== undefined && held.attempts <= retry.maxRetries) {
+      let again = true;
+      if (retry.retryOnError !== undefined) {
+        try {
+          again = retry.retryOnError(error);
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
+        if (this.closed) return; // the predicate may have unsubscribed us (re-entrantly): teardown has run
+      }
+      if (again) {
+        this.scheduleRetry(held, { kind: 'error', error });
+        return;
+      }
+    }
+    this.metrics.failed++;
+    const value = held.input!.value;
+    const onError = this.options.onError;
+    if (onError === undefined) {
+      this.fail(new AsyncCallError(this.operator, value, error, held.attempts));
+      return;
+    }
+    this.startFallback(held, 'onError', () => onError(error, value));
+  }
+
+  private scheduleRetry(held: HeldRecord<I, O>, reason: RetryReason<O>): void {
+    const retryNumber = held.attempts;
+    let delay: number;
+    try {
+      delay = this.options.retry!.delayOf(retryNumber, reason);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.closed) return; // the delay function may have unsubscribed us: no timer may outlive teardown
+    held.result = undefined; // a rejected single result is not kept while the retry waits
+    if (typeof delay !== 'number' || !(delay >= 0) || delay === Infinity) {
+      this.fail(new TypeError(`${this.operator}: option "retry.delay" returned ${describe(delay)} for retry ${retryNumber}; it must return a finite number >= 0`));
+      return;
+    }
+    held.lastFailure = reason.kind === 'error' ? reason.error : undefined;
+    // A retry never outlives the budget: if it could not start before the deadline, the timeout settles
+    // the record (FLINK-38082: no retry after the timeout; FLINK-40456: and the record must not hang).
+    if (this.scheduler.now() + delay >= held.deadline) {
+      held.state = TIMEOUT_WAIT;
+      return;
+    }
+    held.state = RETRY_WAIT;
+    held.retryAction = this.scheduler.schedule(() => {
+      held.retryAction = null;
+      this.startAttempt(held);
+    }, delay);
+  }
+
+  /** The record's time budget ran out while its call, retry wait or timeout wait was pending. */
+  private expire(held: HeldRecord<I, O>): void {
+    held.cancelWork();
+    const value = held.input!.value;
+    const timeout = new AsyncTimeoutError(this.operator, value, this.options.timeout, held.attempts, held.lastFailure);
+    held.abortSignal(timeout);
+    this.metrics.timedOut++;
+    const onTimeout = this.options.onTimeout;
+    if (onTimeout === undefined) {
+      this.fail(timeout);
+      return;
+    }
+    const ctx = new CallContext(held, held.attempts, held.input!.timestamp);
+    this.startFallback(held, 'onTimeout', () => onTimeout(value, ctx));
+  }
+
+  /** Runs onTimeout / onError and collects its results (no retry, no timeout) as the record's final results. */
+  private startFallback(held: HeldRecord<I, O>, source: CallSource, invoke: () => unknown): void {
+    held.state = FALLBACK;
+    let result: unknown;
+    try {
+      result = invoke();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.subscribeTo(held, result, source);
+  }
+
+  /** The record has its final results: it now waits for its turn. */
+  private settle(held: HeldRecord<I, O>, results: O[]): void {
+    held.state = DONE;
+    held.results = results;
+    held.lastFailure = undefined;
+    this.metrics.inFlight--;
+    this.metrics.waiting++;
+    if (this.timeouts !== null) this.timeouts.trim();
+    this.queue.recordDone(held);
+    this.drain();
+  }
+
+  // ---- output ------------------------------------------------------------------------------------------
+
+  private drain(): void {
+    if (this.draining) {
+      this.redrain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.redrain = false;
+        this.queue.flush(this);
+      } while (this.redrain && !this.closed);
+    } finally {
+      this.draining = false;
+    }
+    if (this.pendingBarriers !== 0 && !this.closed) {
+      // Barriers that arrived during the loop may leave now, with what follows them; a marker admitted after
+      // them may be emittable at once, hence another pass. No progress (capacity full ahead of the barrier):
+      // the next completion's drain tries again.
+      const waiting = this.pending.length;
+      this.admitPending();
+      if (this.pending.length !== waiting) {
+        this.drain();
+        return;
+      }
+    }
+    this.maybeComplete();
+  }
+
+  emitRecord(held: HeldRecord<I, O>): void {
+    const results = held.results!;
+    const timestamp = held.input!.timestamp;
+    held.results = null;
+    held.input = null;
+    this.heldRecords--;
+    const subscriber = this.subscriber;
+    const metrics = this.metrics;
+    metrics.waiting--;
+    if (results === ONE_RESULT) {
+      const value = held.result as O;
+      held.result = undefined;
+      metrics.emitted++;
+      subscriber.next(recordOf(value, timestamp));
+      this.admitPending();
+      return;
+    }
+    for (let i = 0; i < results.length; i++) {
+      if (this.closed) return;
+      metrics.emitted++;
+      subscriber.next(recordOf(results[i], timestamp));
+    }
+    this.admitPending();
+  }
+
+  emitMarker(element: unknown): void {
+    this.subscriber.next(element as StreamElement<O>);
+  }
+
+  private maybeComplete(): void {
+    if (this.sourceDone && !this.closed && !this.draining && this.pending.length === 0 && this.queue.isEmpty()) {
+      this.closed = true;
+      this.subscriber.complete();
+    }
+  }
+
+  /** Errors the output. Teardown (abort, cancel, release) follows from the subscriber's finalizer. */
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscriber.error(err);
+  }
+
+  /** Runs once, on complete, error or unsubscribe: nothing keeps running afterwards. */
+  private teardown(): void {
+    this.closed = true; // from here on, anything the source still delivers is ignored
+    const metrics = this.metrics;
+    this.queue.forEach((node: QueueNode<I, O>) => {
+      if (node.isMarker) return;
+      if (node.state === DONE) {
+        metrics.waiting--;
+      } else {
+        metrics.inFlight--;
+        node.cancelWork();
+        node.abortSignal(undefined);
+      }
+      node.results = null;
+      node.result = undefined;
+      node.input = null;
+    });
+    metrics.buffered -= this.pendingRecords;
+    this.pendingRecords = 0;
+    this.heldRecords = 0;
+    this.queue.clear();
+    this.pending.clear();
+    this.pendingBarriers = 0;
+    if (this.timeouts !== null) this.timeouts.clear();
+  }
+}
+
+/** What an async-wait snapshot may hold: records, watermarks and side outputs from upstream. */
+function isHeldInput(value: unknown): boolean {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return kind === 'record' || kind === 'watermark' || kind === 'sideOutput';
+}
+
+/** Promise.prototype.then as loaded: see subscribeTo. */
+const nativeThen = Promise.prototype.then as <T>(this: Promise<T>, onFulfilled: (value: T) => void, onRejected: (err: unknown) => void) => Promise<void>;
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}

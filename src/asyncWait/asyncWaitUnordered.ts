@@ -1,0 +1,51 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { type StreamElement } from '../elements/streamElement.js';
+import { statefulOperator } from '../checkpoint/stateful.js';
+import { AsyncWaitRun } from './asyncWaitRun.js';
+import { resolveAsyncWaitOptions, type AsyncFunction, type AsyncWaitOptions, type AsyncWaitValuesOptions } from './options.js';
+import { UnorderedQueue } from './unorderedQueue.js';
+
+/**
+ * Calls an async function for every record, at most `capacity` at a time, and emits each record's results as
+ * soon as its call completes: Flink's `AsyncDataStream.unorderedWait`.
+ *
+ * Event time keeps its meaning: a record never crosses a watermark or barrier. Such an element goes out only
+ * after every record before it, and nothing after it goes out before it. A watermark with nothing held ahead
+ * of it goes out at once. Without watermarks, output follows completion order.
+ *
+ * Everything else (ObservableInput results, timeouts, retries, fallbacks, errors, teardown) is as in
+ * {@link asyncWaitOrdered}.
+ *
+ * @param fn - The async call. It receives the record's value and `{ signal, attempt, timestamp }`.
+ * @param options - See {@link AsyncWaitOptions}; all are validated here, and a bad one throws a `TypeError`.
+ *   With {@link AsyncWaitValuesOptions} (`input: 'values'`) the source emits plain values instead of elements.
+ *
+ * ## Example
+ * ```ts
+ * import { map, of, timer } from 'rxjs';
+ * import { asyncWaitUnordered, record, watermark } from 'rxjs-sluice';
+ *
+ * const slowDouble = (x: number) => timer(100 - 10 * x).pipe(map(() => 2 * x)); // later inputs finish first
+ * of(record(1, 1), record(2, 2), watermark(2), record(3, 3))
+ *   .pipe(asyncWaitUnordered(slowDouble))
+ *   .subscribe(console.log); // 4@2, 2@1 (completion order), then W2, then 6@3
+ * ```
+ */
+export function asyncWaitUnordered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options: AsyncWaitValuesOptions<I, O>,
+): OperatorFunction<I, StreamElement<O>>;
+export function asyncWaitUnordered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options?: AsyncWaitOptions<I, O>,
+): OperatorFunction<StreamElement<I>, StreamElement<O>>;
+export function asyncWaitUnordered<I, O>(
+  fn: AsyncFunction<I, O>,
+  options?: AsyncWaitOptions<I, O> | AsyncWaitValuesOptions<I, O>,
+): OperatorFunction<StreamElement<I>, StreamElement<O>> | OperatorFunction<I, StreamElement<O>> {
+  const resolved = resolveAsyncWaitOptions('asyncWaitUnordered', fn, options);
+  return statefulOperator('asyncWaitUnordered', resolved.id, (checkpoint) => (source: Observable<StreamElement<I>>) =>
+    new Observable<StreamElement<O>>((subscriber) => {
+      new AsyncWaitRun<I, O>('asyncWaitUnordered', subscriber, fn, resolved, new UnorderedQueue<I, O>(), checkpoint).start(source);
+    }));
+}

@@ -1,0 +1,608 @@
+import Denque from 'denque';
+import { from, Observable, type ObservableInput, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
+import { type CheckpointCodec } from './codec.js';
+import { type CheckpointedOutput, type CheckpointSink } from './sink.js';
+import { type ReplayableSource } from './source.js';
+import { loadLatest, type CheckpointStore, type StoredCheckpoint } from './store.js';
+import { warningOf, type CheckpointWarning } from './warning.js';
+import { record, type StreamElement } from '../elements/streamElement.js';
+import { CheckpointEncodeError } from './CheckpointEncodeError.js';
+import { CheckpointRestoreError } from './CheckpointRestoreError.js';
+import { MutableCheckpointMetrics } from './checkpointMetrics.js';
+import { describe } from '../shared/describe.js';
+import { FORMAT_VERSION, serializeCheckpoint } from './format.js';
+import { andThen, isThenable, type MaybePromise } from './maybePromise.js';
+import { checkpointableBarrier, statefulDescriptorOf, type StatefulDescriptor } from './stateful.js';
+
+/** checkpointable's options, validated and defaulted. */
+export interface ResolvedCheckpointableOptions {
+  readonly source: ReplayableSource<unknown, unknown>;
+  readonly records: number | undefined;
+  readonly interval: number | undefined;
+  readonly store: CheckpointStore;
+  readonly exactlyOnce: boolean;
+  readonly sink: CheckpointSink<unknown> | undefined;
+  readonly codec: CheckpointCodec;
+  readonly scheduler: SchedulerLike;
+  readonly onWarning: ((warning: CheckpointWarning) => void) | undefined;
+  readonly metrics: MutableCheckpointMetrics | undefined;
+}
+
+/** A checkpoint between its barrier's injection and its save. */
+interface PendingCheckpoint {
+  readonly checkpointId: number;
+  /** The source position at the barrier, encoded at injection; null for "from the beginning". */
+  readonly position: string | null;
+  /** Encoded operator snapshots, by operator id, filled in as the barrier passes each operator. */
+  readonly snapshots: Map<string, { readonly kind: string; readonly state: string }>;
+  /** The first problem found; the checkpoint then fails. */
+  error: unknown;
+}
+
+/** A checkpoint whose barrier has reached the end, queued to be saved. */
+interface CommitJob {
+  readonly checkpoint: PendingCheckpoint;
+  /** The epoch's outputs (held under 'exactly-once' or with a sink, else empty). */
+  readonly outputs: CheckpointedOutput<unknown>[];
+  /** True for the checkpoint taken once the pipeline has drained. */
+  readonly final: boolean;
+}
+
+/**
+ * Stores used by a running pipeline. Two pipelines writing one store would restore each other's state, so the
+ * second one fails at once. A WeakSet of stores, holding no state; entries leave when a run ends.
+ */
+const storesInUse = new WeakSet<CheckpointStore>();
+/** Stores whose last run ended (a crash) with writes in flight: a new run waits for them before loading. */
+const storesSettling = new WeakMap<CheckpointStore, Promise<void>>();
+
+/**
+ * One subscription of a checkpointable pipeline: restore, then run the source through the bound operators,
+ * injecting barriers, collecting snapshots, and saving each checkpoint when its barrier reaches the end.
+ *
+ * Concurrency model: checkpoints are saved strictly one after another, in barrier order, through a queue;
+ * outputs and barriers keep arriving meanwhile. A synchronous store and sink keep a whole save inside the
+ * current call (so TestScheduler drives it); an asynchronous one resumes on its promise. After any await the
+ * run re-checks `closed`: an unsubscribe is a crash, and nothing may be emitted after it.
+ */
+export class CheckpointRun {
+  /** True once the output has completed, errored or been unsubscribed. */
+  private closed = false;
+  /** The id the next barrier gets (restored id + 1). */
+  private nextCheckpointId = 1;
+  /** The id of the last barrier that reached the end; outputs after it belong to epoch `lastBarrierAtEnd + 1`. */
+  private lastBarrierAtEnd = 0;
+  /** The next output's sequence number within its epoch. */
+  private sequence = 0;
+  /** Outputs of the current epoch held for its checkpoint; handed to a CommitJob at the barrier. Cleared on teardown. */
+  private epochOutputs: CheckpointedOutput<unknown>[] = [];
+  /** Outputs of checkpoints that certainly failed, for the next pre-commit. Cleared when staged, and on teardown. */
+  private carried: CheckpointedOutput<unknown>[] = [];
+  /** Checkpoints whose store write failed ambiguously: their pre-commit stays, to be committed with the next
+   * checkpoint. Cleared when that one is durable, and on teardown. */
+  private unsettled: { readonly checkpointId: number; readonly outputs: CheckpointedOutput<unknown>[] }[] = [];
+  /** Store and sink writes still running (they may outlive a crash). */
+  private ioInFlight = 0;
+  /** Set on teardown while writes are in flight: called when the last settles. */
+  private ioSettled: (() => void) | null = null;
+  /** Checkpoints whose barrier is on its way, by id. Cleared on teardown. */
+  private readonly pending = new Map<number, PendingCheckpoint>();
+  /** Checkpoints waiting to be saved, in barrier order. Cleared on teardown. */
+  private readonly commits = new Denque<CommitJob>();
+  /** True while a save is under way (possibly awaiting the store). */
+  private committing = false;
+  /** True while processCommits loops; a synchronous save finishing inside it does not recurse. */
+  private processing = false;
+  /** The source position after the last record (restored position at first); undefined for the beginning. */
+  private lastPosition: unknown = undefined;
+  /** Records since the last barrier. */
+  private recordsSinceBarrier = 0;
+  /** The subscriber of the barrier-injecting source; null until the pipeline runs, and after it ends. */
+  private injector: Subscriber<StreamElement<unknown>> | null = null;
+  /** Outputs and checkpoints held in metrics gauges by this run, given back on teardown. */
+  private heldOutputs = 0;
+  private inProgress = 0;
+  private readonly metrics: MutableCheckpointMetrics;
+
+  constructor(
+    private readonly subscriber: Subscriber<CheckpointedOutput<unknown>>,
+    private readonly options: ResolvedCheckpointableOptions,
+    private readonly operators: readonly OperatorFunction<unknown, unknown>[],
+    private readonly descriptors: readonly StatefulDescriptor[],
+  ) {
+    this.metrics = options.metrics ?? new MutableCheckpointMetrics();
+  }
+
+  start(): void {
+    const store = this.options.store;
+    if (storesInUse.has(store)) {
+      this.subscriber.error(new TypeError('checkpointable: this checkpoint store is already used by a running pipeline; give each pipeline its own store'));
+      return;
+    }
+    storesInUse.add(store);
+    this.subscriber.add(() => this.teardown());
+    const load = (): void => {
+      if (this.closed) return;
+      loadLatest(store, (warning) => this.warn(warning), (checkpoint) => this.restore(checkpoint), (err) => this.fail(err));
+    };
+    const settling = storesSettling.get(store);
+    if (settling === undefined) load();
+    else settling.then(load);
+  }
+
+  // ---- restore -----------------------------------------------------------------------------------------------
+
+  private restore(checkpoint: StoredCheckpoint | undefined): void {
+    if (this.closed) return;
+    const states = new Map<string, unknown>();
+    let replay: CheckpointedOutput<unknown>[] = [];
+    if (checkpoint !== undefined) {
+      try {
+        replay = this.decodeCheckpoint(checkpoint, states);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      this.nextCheckpointId = checkpoint.checkpointId + 1;
+      this.metrics.restored++;
+      this.metrics.lastCompletedId = checkpoint.checkpointId;
+    }
+    const sink = this.options.sink;
+    andThen(this.io(() => sink?.recover(checkpoint?.checkpointId)), () => {
+      if (this.closed) return;
+      for (const output of replay) {
+        if (this.closed) return;
+        this.metrics.reEmitted++;
+        this.emit(output);
+      }
+      // A final checkpoint means the pipeline finished: its operators applied their end-of-input rules (event
+      // time ran to +Infinity, timers fired or were dropped), so there is nothing left to resume.
+      if (checkpoint?.final === true) this.subscriber.complete();
+      else this.run(states, checkpoint?.checkpointId);
+    }, (err) => this.fail(err));
+  }
+
+  /** Checks the checkpoint against the pipeline and decodes it; fills `states`, returns the outputs to re-emit. */
+  private decodeCheckpoint(checkpoint: StoredCheckpoint, states: Map<string, unknown>): CheckpointedOutput<unknown>[] {
+    const { checkpointId } = checkpoint;
+    const codec = this.options.codec;
+    if (checkpoint.codec !== codec.name) {
+      throw new CheckpointRestoreError(checkpointId, checkpoint.codec, `it was written with codec "${checkpoint.codec}", but the pipeline uses "${codec.name}"`);
+    }
+    const decode = (what: string, text: string): unknown => {
+      try {
+        return codec.decode(text);
+      } catch (err) {
+        throw new CheckpointRestoreError(checkpointId, text, `cannot decode ${what}`, err);
+      }
+    };
+    for (const stored of checkpoint.operators) {
+      const descriptor = this.descriptors.find((d) => d.id === stored.id);
+      if (descriptor === undefined) {
+        const ids = this.descriptors.map((d) => describe(d.id)).join(', ') || 'none';
+        throw new CheckpointRestoreError(
+          checkpointId, stored.id,
+          `it holds state for operator id ${describe(stored.id)} (a ${stored.kind}), which the pipeline does not have (its ids: ${ids}); restoring would silently drop that state`,
+        );
+      }
+      if (descriptor.kind !== stored.kind) {
+        throw new CheckpointRestoreError(checkpointId, stored.id, `operator id ${describe(stored.id)} was a ${stored.kind} and is now a ${descriptor.kind}`);
+      }
+      states.set(stored.id, decode(`the state of ${describe(stored.id)}`, stored.state));
+    }
+    this.lastPosition = checkpoint.position === null ? undefined : decode('the source position', checkpoint.position);
+    this.lastBarrierAtEnd = checkpointId;
+    if (checkpoint.outputs === null) return [];
+    const outputs = decode('the committed outputs', checkpoint.outputs);
+    if (!Array.isArray(outputs) || !outputs.every(isCheckpointedOutput)) {
+      throw new CheckpointRestoreError(checkpointId, outputs, 'its committed outputs are malformed');
+    }
+    return outputs;
+  }
+
+  // ---- run ---------------------------------------------------------------------------------------------------
+
+  private run(states: Map<string, unknown>, restoredFrom: number | undefined): void {
+    const bound = this.operators.map((operator) => {
+      const descriptor = statefulDescriptorOf(operator);
+      if (descriptor === undefined || !this.descriptors.includes(descriptor)) return operator;
+      return descriptor.bind({
+        restored: states.get(descriptor.id!),
+        restoredFrom,
+        snapshot: (checkpointId, state) => this.onSnapshot(descriptor, checkpointId, state),
+      }) as OperatorFunction<unknown, unknown>;
+    });
+    let output: Observable<unknown> = this.injectingSource();
+    for (const operator of bound) output = operator(output);
+    this.subscriber.add(output.subscribe({
+      next: (element) => this.onOutput(element as StreamElement<unknown>),
+      error: (err) => this.fail(err),
+      complete: () => this.onPipelineComplete(),
+    }));
+    const interval = this.options.interval;
+    if (interval !== undefined) {
+      // One rescheduling action: asyncScheduler reuses its interval, so a checkpoint tick costs no new timer.
+      const run = this;
+      this.subscriber.add(this.options.scheduler.schedule(function (this: SchedulerAction<unknown>) {
+        if (run.closed || run.injector === null) return;
+        // Also when outputs wait for a checkpoint (results a barrier overtook, timers that fired): a quiet
+        // source must not hold them back until it next speaks.
+        if (run.recordsSinceBarrier > 0 || run.epochOutputs.length > 0 || run.carried.length > 0 || run.unsettled.length > 0) {
+          run.injectBarrier();
+        }
+        this.schedule(undefined, interval);
+      }, interval));
+    }
+  }
+
+  /** The source, reopened at the restored position, with a record per item and barriers injected in line. */
+  private injectingSource(): Observable<StreamElement<unknown>> {
+    return new Observable<StreamElement<unknown>>((injector) => {
+      let opened: ObservableInput<unknown>;
+      try {
+        opened = this.options.source.open(this.lastPosition);
+      } catch (err) {
+        injector.error(err);
+        return undefined;
+      }
+      this.injector = injector;
+      const records = this.options.records;
+      const subscription = from(opened).subscribe({
+        next: (item) => {
+          if (item === null || typeof item !== 'object' || !('position' in item)) {
+            injector.error(new TypeError(`checkpointable: the source must emit { value, position, timestamp? } items, got ${describe(item)}`));
+            return;
+          }
+          const { value, position, timestamp } = item as { value: unknown; position: unknown; timestamp?: number };
+          if (position === undefined) {
+            // undefined means "from the beginning": a checkpoint taken here would replay into restored state.
+            injector.error(new TypeError(`checkpointable: a source item's position must not be undefined (item ${describe(item)})`));
+            return;
+          }
+          let element: StreamElement<unknown>;
+          try {
+            element = record(value, timestamp);
+          } catch (err) {
+            injector.error(err);
+            return;
+          }
+          this.lastPosition = position;
+          this.recordsSinceBarrier++;
+          injector.next(element);
+          if (records !== undefined && this.recordsSinceBarrier >= records && !this.closed) this.injectBarrier();
+        },
+        error: (err) => injector.error(err),
+        complete: () => {
+          this.injector = null;
+          injector.complete();
+        },
+      });
+      return () => {
+        this.injector = null;
+        subscription.unsubscribe();
+      };
+    });
+  }
+
+  /** Begins checkpoint n: records the source position, then sends barrier n down the pipeline. */
+  private injectBarrier(): void {
+    const checkpointId = this.nextCheckpointId++;
+    const checkpoint = this.begin(checkpointId);
+    this.recordsSinceBarrier = 0;
+    this.pending.set(checkpointId, checkpoint);
+    this.injector!.next(checkpointableBarrier(checkpointId));
+  }
+
+  private begin(checkpointId: number): PendingCheckpoint {
+    this.metrics.started++;
+    this.metrics.inProgress++;
+    this.inProgress++;
+    const position = this.lastPosition;
+    let encoded: string | null = null;
+    let error: unknown = undefined;
+    if (position !== undefined) {
+      try {
+        encoded = this.encode(position);
+      } catch (err) {
+        error = new CheckpointEncodeError(checkpointId, 'source position', position, err);
+      }
+    }
+    return { checkpointId, position: encoded, snapshots: new Map(), error };
+  }
+
+  /** An operator's snapshot for checkpoint n: encoded at once, so it is an immutable copy. */
+  private onSnapshot(descriptor: StatefulDescriptor, checkpointId: number, state: unknown): void {
+    const checkpoint = this.pending.get(checkpointId);
+    if (checkpoint !== undefined) this.snapshotInto(checkpoint, descriptor, state);
+  }
+
+  /** Encodes an operator's state into a checkpoint; a value the codec refuses fails the checkpoint. */
+  private snapshotInto(checkpoint: PendingCheckpoint, descriptor: StatefulDescriptor, state: unknown): void {
+    if (checkpoint.error !== undefined) return;
+    try {
+      checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.encode(state) });
+    } catch (err) {
+      checkpoint.error = new CheckpointEncodeError(checkpoint.checkpointId, descriptor.id!, state, err);
+    }
+  }
+
+  // ---- the end of the pipeline -------------------------------------------------------------------------------
+
+  private onOutput(element: StreamElement<unknown>): void {
+    if (this.closed) return;
+    switch (element?.kind) {
+      case 'record':
+      case 'sideOutput': {
+        const output: CheckpointedOutput<unknown> = { checkpointId: this.lastBarrierAtEnd + 1, sequence: this.sequence++, element };
+        if (this.options.exactlyOnce || this.options.sink !== undefined) {
+          this.epochOutputs.push(output);
+          this.hold(1);
+        }
+        if (!this.options.exactlyOnce) this.emit(output);
+        return;
+      }
+      case 'barrier':
+        this.onBarrierAtEnd(element.checkpointId);
+        return;
+      case 'watermark':
+        return; // event time ends here: a sink has no timers
+      default:
+        this.fail(new TypeError(`checkpointable: the pipeline emitted ${describe(element)}, which is not a StreamElement`));
+    }
+  }
+
+  /** Barrier n reached the end: checkpoint n is complete, and is queued to be saved. */
+  private onBarrierAtEnd(checkpointId: number): void {
+    const checkpoint = this.pending.get(checkpointId);
+    if (checkpoint === undefined) return; // a barrier the pipeline made itself: not ours to complete
+    this.abandonPendingBefore(checkpointId);
+    this.pending.delete(checkpointId);
+    for (const descriptor of this.descriptors) {
+      if (checkpoint.error === undefined && !checkpoint.snapshots.has(descriptor.id!)) {
+        checkpoint.error = new Error(`the ${descriptor.kind} ${describe(descriptor.id)} did not snapshot checkpoint ${checkpointId}: the barrier did not pass through it`);
+      }
+    }
+    this.lastBarrierAtEnd = checkpointId;
+    this.sequence = 0;
+    const outputs = this.epochOutputs;
+    this.epochOutputs = [];
+    this.enqueue({ checkpoint, outputs, final: false });
+  }
+
+  /** Checkpoints whose barrier an operator swallowed can never complete: they fail (their outputs carry on). */
+  private abandonPendingBefore(checkpointId: number): void {
+    for (const [id, lost] of this.pending) {
+      if (id >= checkpointId) continue;
+      this.pending.delete(id);
+      lost.error ??= new Error(`barrier ${id} never reached the end of the pipeline (an operator dropped it)`);
+      this.enqueue({ checkpoint: lost, outputs: [], final: false });
+    }
+  }
+
+  /** The pipeline drained: a final checkpoint commits the last epoch, and then the output completes. */
+  private onPipelineComplete(): void {
+    if (this.closed) return;
+    this.abandonPendingBefore(Infinity);
+    const checkpointId = this.nextCheckpointId++;
+    const checkpoint = this.begin(checkpointId);
+    // Every operator has drained: the final checkpoint carries no operator state.
+    for (const descriptor of this.descriptors) {
+      this.snapshotInto(checkpoint, descriptor, null);
+    }
+    const outputs = this.epochOutputs;
+    this.epochOutputs = [];
+    this.enqueue({ checkpoint, outputs, final: true });
+  }
+
+  // ---- saving ------------------------------------------------------------------------------------------------
+
+  private enqueue(job: CommitJob): void {
+    this.commits.push(job);
+    this.processCommits();
+  }
+
+  private processCommits(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.closed && !this.committing && this.commits.length !== 0) {
+        this.committing = true;
+        this.save(this.commits.shift()!); // denque: O(1)
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  /**
+   * Two-phase: sink pre-commit, durable write, sink commit; then (exactly-once) release the outputs.
+   *
+   * Failures split in two. Before the write (a value the codec refuses, a failed preCommit) the checkpoint
+   * certainly does not exist: the sink's pre-commit is aborted and the outputs are carried into the next
+   * pre-commit. A failed write is ambiguous (a timeout, or a clean-up error after the rename, may hide a
+   * checkpoint that is on disk): the pre-commit is kept and committed together with the next checkpoint, and
+   * not repeated in it. A restore from either checkpoint then commits each epoch exactly once.
+   */
+  private save(job: CommitJob): void {
+    const { checkpoint, final } = job;
+    const { checkpointId } = checkpoint;
+    /** What this checkpoint pre-commits: its epoch, plus epochs of checkpoints that certainly failed. */
+    const staged = this.carried.length === 0 ? job.outputs : this.carried.concat(job.outputs);
+    this.carried = [];
+    const unsettled = this.unsettled;
+    /** What it commits, and releases and stores for re-emission: also the epochs of ambiguous writes. */
+    const committed = unsettled.length === 0 ? staged : unsettled.flatMap((u) => u.outputs).concat(staged);
+    if (checkpoint.error !== undefined) {
+      this.failed(job, staged, checkpoint.error, 'before');
+      return;
+    }
+    const { exactlyOnce, sink, store } = this.options;
+    let text: string;
+    try {
+      let outputsText: string | null = null;
+      if (exactlyOnce) {
+        try {
+          outputsText = this.encode(committed);
+        } catch (err) {
+          throw new CheckpointEncodeError(checkpointId, 'outputs', committed, err);
+        }
+      }
+      text = serializeCheckpoint({
+        checkpointId, version: FORMAT_VERSION, createdAt: this.options.scheduler.now(), codec: this.options.codec.name, final,
+        position: checkpoint.position, outputs: outputsText,
+        operators: this.descriptors.map((d) => ({ id: d.id!, ...checkpoint.snapshots.get(d.id!)! })),
+      });
+    } catch (err) {
+      this.failed(job, staged, err, 'before');
+      return;
+    }
+    const onDurable = (): void => {
+      if (this.closed) return;
+      this.metrics.completed++;
+      this.metrics.lastCompletedId = checkpointId;
+      this.metrics.lastSize = text.length;
+      this.finish();
+      this.unsettled = [];
+      if (exactlyOnce || sink !== undefined) this.hold(-committed.length);
+      if (exactlyOnce) {
+        for (const output of committed) {
+          if (this.closed) return;
+          this.emit(output);
+        }
+      }
+      if (final) {
+        this.subscriber.complete();
+        return;
+      }
+      this.committing = false;
+      this.processCommits();
+    };
+    /** The sink commits the ambiguous epochs first, then this one; the checkpoint is durable, so a failure
+     * here is repaired by recover() on restart, and the run errors. */
+    const commitAll = (index: number): void => {
+      if (this.closed) return;
+      if (sink === undefined) return onDurable();
+      const id = index < unsettled.length ? unsettled[index]!.checkpointId : checkpointId;
+      andThen(this.io(() => sink.commit(id)), () => (index < unsettled.length ? commitAll(index + 1) : onDurable()), (err) => this.fail(err));
+    };
+    const write = (): void => {
+      if (this.closed) return;
+      andThen(this.io(() => store.write(checkpointId, text)), () => commitAll(0), (err) => this.failed(job, staged, err, 'write'));
+    };
+    andThen(this.io(() => sink?.preCommit(checkpointId, staged)), write, (err) => this.failed(job, staged, err, 'preCommit'));
+  }
+
+  /**
+   * A checkpoint failed: warn, and keep its outputs for the next one. `stage` says how far it got: nothing
+   * written, a preCommit that failed (maybe half-written: aborted), or an ambiguous store write (kept).
+   */
+  private failed(job: CommitJob, staged: CheckpointedOutput<unknown>[], error: unknown, stage: 'before' | 'preCommit' | 'write'): void {
+    if (this.closed) return;
+    const { checkpointId } = job.checkpoint;
+    this.metrics.failed++;
+    this.finish();
+    this.warn(warningOf('checkpoint-failed', checkpointId, error));
+    const sink = this.options.sink;
+    if (stage === 'write' && sink !== undefined) this.unsettled.push({ checkpointId, outputs: staged });
+    else this.carried = staged;
+    const next = (): void => {
+      if (this.closed) return;
+      if (job.final) {
+        // Completing now would drop the last epoch's outputs: fail instead, and a restart resumes.
+        this.fail(error);
+        return;
+      }
+      this.committing = false;
+      this.processCommits();
+    };
+    if (stage === 'preCommit' && sink !== undefined) andThen(this.io(() => sink.abort(checkpointId)), next, (err) => this.fail(err));
+    else next();
+  }
+
+  /**
+   * Wraps a store or sink write so that the run knows it is in flight. A crashed run's write may still land;
+   * the next run on the same store waits for it (see start), so it cannot overwrite a newer checkpoint.
+   */
+  private io<T>(step: () => MaybePromise<T>): () => MaybePromise<T> {
+    return () => {
+      const result = step();
+      if (isThenable(result)) {
+        this.ioInFlight++;
+        const settled = (): void => {
+          if (--this.ioInFlight === 0) this.ioSettled?.();
+        };
+        result.then(settled, settled);
+      }
+      return result;
+    };
+  }
+
+  /** The codec's encode, checked to return text. */
+  private encode(value: unknown): string {
+    const codec = this.options.codec;
+    const text = codec.encode(value);
+    if (typeof text !== 'string') throw new TypeError(`codec "${codec.name}": encode returned ${describe(text)}, not a string`);
+    return text;
+  }
+
+  private finish(): void {
+    this.metrics.inProgress--;
+    this.inProgress--;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------------------
+
+  private emit(output: CheckpointedOutput<unknown>): void {
+    this.metrics.emitted++;
+    this.subscriber.next(output);
+  }
+
+  private hold(count: number): void {
+    this.heldOutputs += count;
+    this.metrics.heldOutputs += count;
+  }
+
+  private warn(warning: CheckpointWarning): void {
+    if (warning.kind === 'corrupt-skipped') this.metrics.corruptSkipped++;
+    try {
+      this.options.onWarning?.(warning);
+    } catch {
+      // A warning hook must not take the pipeline down.
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.subscriber.error(err);
+  }
+
+  /** Runs once, on completion, error or unsubscribe (a crash, as far as checkpoints go). */
+  private teardown(): void {
+    this.closed = true;
+    const store = this.options.store;
+    storesInUse.delete(store);
+    if (this.ioInFlight !== 0) {
+      const settling = new Promise<void>((resolve) => (this.ioSettled = resolve)).then(() => {
+        if (storesSettling.get(store) === settling) storesSettling.delete(store);
+      });
+      storesSettling.set(store, settling);
+    }
+    this.metrics.heldOutputs -= this.heldOutputs;
+    this.metrics.inProgress -= this.inProgress;
+    this.heldOutputs = this.inProgress = 0;
+    this.epochOutputs = [];
+    this.carried = [];
+    this.unsettled = [];
+    this.pending.clear();
+    this.commits.clear();
+    this.injector = null;
+  }
+}
+
+function isCheckpointedOutput(value: unknown): value is CheckpointedOutput<unknown> {
+  const output = value as Record<string, unknown> | null;
+  if (output === null || typeof output !== 'object') return false;
+  const element = output['element'] as Record<string, unknown> | null;
+  return typeof output['checkpointId'] === 'number' && typeof output['sequence'] === 'number' &&
+    element !== null && typeof element === 'object' && (element['kind'] === 'record' || element['kind'] === 'sideOutput');
+}
