@@ -39,7 +39,7 @@ export {
   type MaybePromise,
 } from './checkpoint/store.js';
 export { jsonCodec, type CheckpointCodec } from './checkpoint/codec.js';
-export type { CheckpointSink, CheckpointedOutput } from './checkpoint/sink.js';
+export type { CheckpointSink, CheckpointedOutput, SinkRecovery } from './checkpoint/sink.js';
 export type { CheckpointWarning } from './checkpoint/warning.js';
 export { checkpointMetrics, type CheckpointMetrics, type CheckpointCounters } from './checkpoint/checkpointMetrics.js';
 export { CheckpointCorruptError } from './checkpoint/CheckpointCorruptError.js';

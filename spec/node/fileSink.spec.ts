@@ -507,7 +507,7 @@ describe('FileSink', () => {
       const latestAtCrash = await readLatestCheckpoint(new FileCheckpointStore(join(dir, 'checkpoints')));
       const recovered: string[][] = [];
       const restarted = pipeline(dir, {
-        sink: (s) => ({ ...bind(s), recover: async (id) => { await s.recover(id); recovered.push(filesIn(join(dir, 'output'))); } }),
+        sink: (s) => ({ ...bind(s), recover: async (id, recovery) => { await s.recover(id, recovery); recovered.push(filesIn(join(dir, 'output'))); } }),
       });
 
       // Act

@@ -148,7 +148,8 @@ export class CheckpointRun {
       this.metrics.lastCompletedId = checkpoint.checkpointId;
     }
     const sink = this.options.sink;
-    andThen(this.io(() => sink?.recover(checkpoint?.checkpointId)), () => {
+    const recovery = { checkpointId: checkpoint?.checkpointId, receipt: undefined, codec: this.options.codec };
+    andThen(this.io(() => sink?.recover(checkpoint?.checkpointId, recovery)), () => {
       if (this.closed) return;
       for (const output of replay) {
         if (this.closed) return;

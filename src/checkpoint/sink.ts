@@ -1,4 +1,5 @@
 import { type SideOutputRecord, type StreamRecord } from '../elements/streamElement.js';
+import { type CheckpointCodec } from './codec.js';
 import { type MaybePromise } from './maybePromise.js';
 
 /**
@@ -35,6 +36,27 @@ export interface CheckpointedOutput<O> {
 }
 
 /**
+ * What a {@link checkpointable} pipeline tells its sink when it starts, in {@link CheckpointSink.recover}.
+ *
+ * ## Example
+ * ```ts
+ * import { type SinkRecovery } from 'rxjs-sluice';
+ * const describeStart = (r: SinkRecovery) => `restoring ${r.checkpointId ?? 'nothing'} with codec ${r.codec.name}`;
+ * ```
+ */
+export interface SinkRecovery {
+  /** The restored checkpoint's id; undefined on a fresh start. */
+  readonly checkpointId: number | undefined;
+  /**
+   * The receipt the sink's `preCommit` returned for the restored checkpoint, as stored in that checkpoint;
+   * undefined on a fresh start, or when the sink returned none.
+   */
+  readonly receipt: string | undefined;
+  /** The pipeline's codec: a sink that writes elements as text encodes them with it, unless it has its own. */
+  readonly codec: CheckpointCodec;
+}
+
+/**
  * A sink that commits together with the checkpoints: Flink's `TwoPhaseCommitSinkFunction`. For each completed
  * checkpoint `n` the pipeline calls `preCommit(n, outputs)` (make the epoch's outputs durable, but invisible),
  * then saves checkpoint `n`, then calls `commit(n)` (make them visible). A checkpoint whose `preCommit`
@@ -60,12 +82,21 @@ export interface CheckpointedOutput<O> {
  * ```
  */
 export interface CheckpointSink<O = unknown> {
-  /** Makes the outputs of checkpoint `checkpointId` durable but not yet visible. */
-  preCommit(checkpointId: number, outputs: readonly CheckpointedOutput<O>[]): MaybePromise<void>;
+  /**
+   * Makes the outputs of checkpoint `checkpointId` durable but not yet visible. It may return a receipt: a
+   * short text the pipeline stores inside checkpoint `checkpointId` and hands back to `recover` when that
+   * checkpoint is restored, so that the sink can verify what it committed up to there (a running checksum of
+   * its epochs, say). It should stay small: it is part of every checkpoint.
+   */
+  preCommit(checkpointId: number, outputs: readonly CheckpointedOutput<O>[]): MaybePromise<string | void>;
   /** Makes them visible; called once checkpoint `checkpointId` is durable. Idempotent. */
   commit(checkpointId: number): MaybePromise<void>;
   /** Discards what `preCommit` wrote (perhaps partly) for a checkpoint that failed. Must tolerate nothing written. */
   abort(checkpointId: number): MaybePromise<void>;
-  /** On start: commits pre-committed epochs up to `checkpointId`, aborts later ones. Idempotent. */
-  recover(checkpointId: number | undefined): MaybePromise<void>;
+  /**
+   * On start, before anything else: commits pre-committed epochs up to `recovery.checkpointId`, aborts later
+   * ones, and verifies what is committed against `recovery.receipt` (throwing a named error on damage).
+   * `recovery.checkpointId` repeats `checkpointId`. Idempotent.
+   */
+  recover(checkpointId: number | undefined, recovery: SinkRecovery): MaybePromise<void>;
 }
