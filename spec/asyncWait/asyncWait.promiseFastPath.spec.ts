@@ -58,6 +58,9 @@ const finalCounters = (totals: Partial<AsyncWaitCounters>): AsyncWaitCounters =>
   started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, ...totals, ...ZERO_GAUGES,
 });
 
+/** The oldest-in-flight gauges while something is in flight: read on the real clock, so only their type is known. */
+const SOMETHING_IN_FLIGHT = { oldestInFlightSince: expect.any(Number), oldestInFlightAge: expect.any(Number) };
+
 /** A Promise subclass, as some libraries return (e.g. with extra methods). */
 class TaggedPromise<T> extends Promise<T> {
   readonly tag = 'tagged';
@@ -500,7 +503,10 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: the native-promise fast path', (_name, 
       // Act: the source stays open while the thenable calls back, so a second callback would still count.
       input.next(record(1));
       await settleAll();
-      const gaugesBeforeEnd = { inFlight: metrics.inFlight, waiting: metrics.waiting, buffered: metrics.buffered };
+      const gaugesBeforeEnd = {
+        inFlight: metrics.inFlight, waiting: metrics.waiting, buffered: metrics.buffered,
+        oldestInFlightSince: metrics.oldestInFlightSince, oldestInFlightAge: metrics.oldestInFlightAge,
+      };
       input.complete();
       // Assert
       expect(gaugesBeforeEnd).toEqual(ZERO_GAUGES);
@@ -524,7 +530,10 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: the native-promise fast path', (_name, 
       twice.captured[0]!.onFulfilled(11);
       twice.captured[0]!.onRejected(new Error('too late'));
       await settleAll();
-      const gaugesBeforeEnd = { inFlight: metrics.inFlight, waiting: metrics.waiting, buffered: metrics.buffered };
+      const gaugesBeforeEnd = {
+        inFlight: metrics.inFlight, waiting: metrics.waiting, buffered: metrics.buffered,
+        oldestInFlightSince: metrics.oldestInFlightSince, oldestInFlightAge: metrics.oldestInFlightAge,
+      };
       input.complete();
       // Assert
       expect(gaugesBeforeEnd).toEqual(ZERO_GAUGES);
@@ -684,14 +693,14 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: the native-promise fast path', (_name, 
       answers.get(4)!.resolve(40);
       await settleAll();
       // Assert
-      expect(atStart).toEqual({ ...finalCounters({ started: 3 }), inFlight: 3, buffered: 2 });
+      expect(atStart).toEqual({ ...finalCounters({ started: 3 }), inFlight: 3, buffered: 2, ...SOMETHING_IN_FLIGHT });
       expect(beforeHead).toEqual(forMode(mode, {
-        ordered: { ...finalCounters({ started: 3, succeeded: 2 }), inFlight: 1, waiting: 2, buffered: 2 },
-        unordered: { ...finalCounters({ started: 5, succeeded: 2, emitted: 2 }), inFlight: 3 },
+        ordered: { ...finalCounters({ started: 3, succeeded: 2 }), inFlight: 1, waiting: 2, buffered: 2, ...SOMETHING_IN_FLIGHT },
+        unordered: { ...finalCounters({ started: 5, succeeded: 2, emitted: 2 }), inFlight: 3, ...SOMETHING_IN_FLIGHT },
       }));
       expect(afterHead).toEqual(forMode(mode, {
-        ordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), inFlight: 2 },
-        unordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), inFlight: 2 },
+        ordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), inFlight: 2, ...SOMETHING_IN_FLIGHT },
+        unordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), inFlight: 2, ...SOMETHING_IN_FLIGHT },
       }));
       expect(run.outputs).toEqual(forMode(mode, { ordered: [10, 20, 30, 40, 50], unordered: [30, 20, 10, 50, 40] }));
       expect(run.completed).toBe(true);

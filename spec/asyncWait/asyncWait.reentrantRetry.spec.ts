@@ -30,7 +30,10 @@ async function settle(): Promise<void> {
   await new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
-const gaugesOf = (metrics: AsyncWaitMetrics) => ({ inFlight: metrics.inFlight, waiting: metrics.waiting, buffered: metrics.buffered });
+const gaugesOf = (metrics: AsyncWaitMetrics) => ({
+  inFlight: metrics.inFlight, waiting: metrics.waiting, buffered: metrics.buffered,
+  oldestInFlightSince: metrics.oldestInFlightSince, oldestInFlightAge: metrics.oldestInFlightAge,
+});
 
 describe.each(ASYNC_WAIT_OPERATORS)('%s: a retry callback that unsubscribes re-entrantly', (_name, operator) => {
   /** Subscribes to `operator` over a Subject with a counting virtual scheduler; `end()` unsubscribes. */

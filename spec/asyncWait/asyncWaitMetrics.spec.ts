@@ -6,11 +6,13 @@ import {
 import { ZERO_GAUGES, newScheduler } from '../support/marbles';
 
 const COUNTER_NAMES = [
-  'buffered', 'emitted', 'failed', 'inFlight', 'retried', 'started', 'succeeded', 'timedOut', 'waiting',
+  'buffered', 'emitted', 'failed', 'inFlight', 'oldestInFlightAge', 'oldestInFlightSince', 'retried', 'started', 'succeeded',
+  'timedOut', 'waiting',
 ] as const;
 
 const ZERO: AsyncWaitCounters = {
   started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, inFlight: 0, waiting: 0, buffered: 0,
+  oldestInFlightSince: null, oldestInFlightAge: 0,
 };
 
 /** Takes a snapshot of `metrics` at each virtual time in `times`; call inside TestScheduler.run. */
@@ -21,19 +23,24 @@ function readAt(metrics: AsyncWaitMetrics, times: number[]): Map<number, AsyncWa
 }
 
 /** The gauges only. */
-function gauges(c: AsyncWaitCounters | undefined): { inFlight: number; waiting: number; buffered: number } | undefined {
-  return c === undefined ? undefined : { inFlight: c.inFlight, waiting: c.waiting, buffered: c.buffered };
+function gauges(c: AsyncWaitCounters | undefined): Partial<AsyncWaitCounters> | undefined {
+  if (c === undefined) return undefined;
+  const { inFlight, waiting, buffered, oldestInFlightSince, oldestInFlightAge } = c;
+  return { inFlight, waiting, buffered, oldestInFlightSince, oldestInFlightAge };
 }
+
+/** The oldest-in-flight gauges: the oldest work in flight began at `since`, and the clock now reads `since + age`. */
+const oldest = (since: number, age: number) => ({ oldestInFlightSince: since, oldestInFlightAge: age });
 
 /** An inner observable that emits `value` after `ms` virtual milliseconds. */
 const after = <T>(ms: number, value: T): Observable<T> => timer(ms).pipe(map(() => value));
 
 describe('asyncWaitMetrics()', () => {
-  it('starts with every counter at 0', () => {
+  it('starts with every counter at 0, and no oldest call in flight', () => {
     const metrics = asyncWaitMetrics();
 
     expect(metrics.snapshot()).toEqual(ZERO);
-    for (const name of COUNTER_NAMES) expect(metrics[name]).toBe(0);
+    for (const name of COUNTER_NAMES) expect(metrics[name]).toBe(name === 'oldestInFlightSince' ? null : 0);
   });
 
   it('creates an independent object on each call', () => {
@@ -50,7 +57,7 @@ describe('asyncWaitMetrics()', () => {
   });
 
   describe('snapshot()', () => {
-    it('returns a frozen plain object with exactly the nine counters', () => {
+    it('returns a frozen plain object with exactly the eleven counters and gauges', () => {
       // Act
       const snapshot = asyncWaitMetrics().snapshot();
 
@@ -84,7 +91,7 @@ describe('asyncWaitMetrics()', () => {
       // Arrange
       const metrics = asyncWaitMetrics();
       let snapshot: AsyncWaitCounters | undefined;
-      const live: Record<string, number> = {};
+      const live: Record<string, number | null> = {};
 
       // Act
       newScheduler().run(({ cold }) => {
@@ -98,7 +105,7 @@ describe('asyncWaitMetrics()', () => {
 
       // Assert
       expect(snapshot).toEqual(live);
-      expect(snapshot).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1 });
+      expect(snapshot).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1, ...oldest(0, 5) });
     });
   });
 });
@@ -119,9 +126,9 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1 });
-    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 1 });
-    expect(readings.get(35)).toEqual({ ...ZERO, started: 3, succeeded: 2, emitted: 2, inFlight: 1 });
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1, ...oldest(0, 5) });
+    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 1, ...oldest(0, 20) });
+    expect(readings.get(35)).toEqual({ ...ZERO, started: 3, succeeded: 2, emitted: 2, inFlight: 1, ...oldest(30, 5) });
     expect(metrics.snapshot()).toEqual({ ...ZERO, started: 3, succeeded: 3, emitted: 3 });
   });
 
@@ -139,7 +146,7 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     // Assert
-    expect(gauges(readings.get(20))).toEqual({ inFlight: 1, waiting: 1, buffered: 0 });
+    expect(gauges(readings.get(20))).toEqual({ inFlight: 1, waiting: 1, buffered: 0, ...oldest(0, 20) });
     expect(gauges(metrics.snapshot())).toEqual(ZERO_GAUGES);
   });
 
@@ -175,11 +182,13 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4 });
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, ...oldest(0, 5) });
     expect(readings.get(15)).toEqual({
-      ...ZERO, started: 4, retried: 2, succeeded: 1, failed: 1, emitted: 1, inFlight: 2, waiting: 1,
+      ...ZERO, started: 4, retried: 2, succeeded: 1, failed: 1, emitted: 1, inFlight: 2, waiting: 1, ...oldest(0, 15),
     });
-    expect(readings.get(50)).toEqual({ ...ZERO, started: 4, retried: 2, succeeded: 2, failed: 1, emitted: 3, inFlight: 1 });
+    expect(readings.get(50)).toEqual({
+      ...ZERO, started: 4, retried: 2, succeeded: 2, failed: 1, emitted: 3, inFlight: 1, ...oldest(0, 50),
+    });
     expect(metrics.snapshot()).toEqual({
       ...ZERO, started: 4, retried: 2, succeeded: 2, failed: 1, timedOut: 1, emitted: 4,
     });
@@ -249,7 +258,7 @@ describe('asyncWait metrics observed through a real run', () => {
       expectObservable(out).toBe('15ms #');
     });
 
-    expect(gauges(readings.get(5))).toEqual({ inFlight: 1, waiting: 1, buffered: 1 });
+    expect(gauges(readings.get(5))).toEqual({ inFlight: 1, waiting: 1, buffered: 1, ...oldest(0, 5) });
     expect(gauges(metrics.snapshot())).toEqual(ZERO_GAUGES);
   });
 
@@ -267,7 +276,7 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 2 });
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 2, ...oldest(0, 5) });
     expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1 });
     expect(readings.get(100)).toEqual({ ...ZERO, started: 2, succeeded: 1 });
     expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, succeeded: 1 });
@@ -288,7 +297,7 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, buffered: 2 });
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, buffered: 2, ...oldest(0, 5) });
     expect(metrics.snapshot()).toEqual({ ...ZERO, started: 6, succeeded: 6, emitted: 6 });
   });
 
@@ -308,8 +317,107 @@ describe('asyncWait metrics observed through a real run', () => {
     });
 
     // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4 });
-    expect(readings.get(15)).toEqual({ ...ZERO, started: 4, inFlight: 2 });
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, ...oldest(0, 5) });
+    expect(readings.get(15)).toEqual({ ...ZERO, started: 4, inFlight: 2, ...oldest(0, 15) });
     expect(metrics.snapshot()).toEqual({ ...ZERO, started: 4, succeeded: 2, emitted: 2 });
+  });
+});
+
+describe('asyncWait metrics: the oldest call in flight', () => {
+  it('makes a call that never settles visible: without a timeout its start stays put while its age grows, and the output never completes', () => {
+    // Arrange: record 1 hangs; 2 and 3 arrive later and answer after 1 ms.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('a 9ms b 9ms c|', { a: record(1), b: record(2), c: record(3) });
+      readings = readAt(metrics, [5, 15, 1_000, 86_400_000]);
+      const out = source.pipe(asyncWaitUnordered((x: number) => (x === 1 ? NEVER : after(1, x)), { metrics }));
+      expectObservable(out).toBe('11ms b 9ms c', { b: record(2), c: record(3) }); // no completion, ever
+    });
+
+    // Assert
+    expect(gauges(readings.get(5))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(0, 5) });
+    expect(gauges(readings.get(15))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(0, 15) });
+    expect(gauges(readings.get(86_400_000))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(0, 86_400_000) });
+    expect(metrics.inFlight).toBe(1); // still stuck after the virtual run: only an unsubscribe ends it
+  });
+
+  it('moves on to the next oldest call as soon as the oldest settles, even from behind a newer one', () => {
+    // Arrange: 1 (at 0) takes 20 ms; 2 (at 5) hangs; 3 (at 10) takes 1 ms and leaves from between them.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+    const delays: Record<number, number> = { 1: 20, 3: 1 };
+
+    // Act
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<number>>('a 4ms b 4ms c', { a: record(1), b: record(2), c: record(3) });
+      readings = readAt(metrics, [12, 30]);
+      const out = source.pipe(asyncWaitUnordered((x: number) => (x === 2 ? NEVER : after(delays[x]!, x)), { metrics }));
+      expectObservable(out).toBe('11ms c 8ms a', { a: record(1), c: record(3) });
+    });
+
+    // Assert
+    expect(gauges(readings.get(12))).toEqual({ inFlight: 2, waiting: 0, buffered: 0, ...oldest(0, 12) });
+    expect(gauges(readings.get(30))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(5, 25) });
+  });
+
+  it('counts a fallback from the moment it starts, and a hanging fallback is as visible as a hanging call', () => {
+    // Arrange: record 1's call fails at 10; its onError fallback then hangs. Record 2 keeps retrying until 30.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+    const failAt10 = timer(10).pipe(map((): number => { throw new Error('down'); }));
+
+    // Act
+    newScheduler().run(({ cold }) => {
+      const source = cold<StreamElement<number>>('a 19ms b', { a: record(1), b: record(2) });
+      readings = readAt(metrics, [5, 15, 25, 100]);
+      source.pipe(asyncWaitOrdered((x: number) => (x === 1 ? failAt10 : after(50, x)), {
+        metrics, onError: () => NEVER,
+      })).subscribe();
+    });
+
+    // Assert: until 10 the call of 1 (since 0); then its fallback (since 10); record 2 (since 20) is younger.
+    expect(gauges(readings.get(5))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(0, 5) });
+    expect(gauges(readings.get(15))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(10, 5) });
+    expect(gauges(readings.get(25))).toEqual({ inFlight: 2, waiting: 0, buffered: 0, ...oldest(10, 15) });
+    expect(gauges(readings.get(100))).toEqual({ inFlight: 1, waiting: 1, buffered: 0, ...oldest(10, 90) });
+  });
+
+  it('shows the oldest over every subscription sharing one metrics object, and forgets one that ended', () => {
+    // Arrange: one subscription hangs from 0 until it is unsubscribed at 40; the other hangs from 30 on.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    newScheduler().run(({ cold, expectObservable }) => {
+      const hangs = asyncWaitOrdered(() => NEVER, { metrics });
+      readings = readAt(metrics, [35, 50]);
+      expectObservable(cold<StreamElement<number>>('a', { a: record(1) }).pipe(hangs), '^ 39ms !').toBe('');
+      expectObservable(cold<StreamElement<number>>('30ms a', { a: record(2) }).pipe(hangs)).toBe('');
+    });
+
+    // Assert
+    expect(gauges(readings.get(35))).toEqual({ inFlight: 2, waiting: 0, buffered: 0, ...oldest(0, 35) });
+    expect(gauges(readings.get(50))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(30, 20) });
+  });
+
+  it('tracks timed-out records too: the age of a call never reaches its timeout, and the onTimeout fallback restarts it', () => {
+    // Arrange: a 40 ms budget; the call hangs, and so does its onTimeout fallback.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    newScheduler().run(({ cold }) => {
+      readings = readAt(metrics, [39, 45]);
+      cold<StreamElement<number>>('a', { a: record(1) })
+        .pipe(asyncWaitUnordered(() => NEVER, { metrics, timeout: 40, onTimeout: () => NEVER }))
+        .subscribe();
+    });
+
+    // Assert
+    expect(gauges(readings.get(39))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(0, 39) });
+    expect(gauges(readings.get(45))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(40, 5) });
   });
 });

@@ -134,10 +134,10 @@ describe('asyncWaitOrdered', () => {
       });
       const base = { failed: 0, timedOut: 0, retried: 0 };
       expect(snaps).toEqual([
-        { ...base, started: 2, succeeded: 0, emitted: 0, inFlight: 2, waiting: 0, buffered: 1 },
-        { ...base, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1 },
-        { ...base, started: 3, succeeded: 2, emitted: 2, inFlight: 1, waiting: 0, buffered: 0 },
-        { ...base, started: 3, succeeded: 3, emitted: 3, inFlight: 0, waiting: 0, buffered: 0 },
+        { ...base, started: 2, succeeded: 0, emitted: 0, inFlight: 2, waiting: 0, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 1 },
+        { ...base, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
+        { ...base, started: 3, succeeded: 2, emitted: 2, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 20, oldestInFlightAge: 2 },
+        { ...base, started: 3, succeeded: 3, emitted: 3, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
       ]);
       expect(Object.isFrozen(snaps[0])).toBe(true);
     });

@@ -85,7 +85,7 @@ export const callErrorLike = (fields: { input: unknown; attempts: number; cause?
   expect.objectContaining({ name: 'AsyncCallError', ...fields });
 
 /** The metrics gauges once a subscription has ended. */
-export const ZERO_GAUGES = { inFlight: 0, waiting: 0, buffered: 0 };
+export const ZERO_GAUGES = { inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 };
 
 // ---- synchronous streams ---------------------------------------------------------------------------------------
 

@@ -29,6 +29,19 @@ export interface AsyncWaitCounters {
   readonly waiting: number;
   /** Gauge: records queued beyond `capacity`, not yet started. */
   readonly buffered: number;
+  /**
+   * Gauge: the scheduler time at which the longest-running work still in flight began: a record's first call
+   * (its retries and retry delays included), or a fallback (`onError`, `onTimeout`). `null` when nothing is in
+   * flight. A value that stays put while the clock moves on is a call that does not settle: without a
+   * `timeout`, such a call holds the operator forever.
+   */
+  readonly oldestInFlightSince: number | null;
+  /**
+   * Gauge: how long that work has been running, in ms of the operator's scheduler time
+   * (`scheduler.now() - oldestInFlightSince`); 0 when nothing is in flight. Alert on it, e.g. when it exceeds
+   * the slowest call you expect.
+   */
+  readonly oldestInFlightAge: number;
 }
 
 /**
@@ -49,6 +62,14 @@ export interface AsyncWaitMetrics extends AsyncWaitCounters {
   snapshot(): AsyncWaitCounters;
 }
 
+/** What a running operator reports for the oldest-in-flight gauges (internal): read only when they are read. */
+export interface InFlightSource {
+  /** Scheduler time the oldest work in flight began; null when none is. O(1). */
+  oldestSince(): number | null;
+  /** The operator's scheduler time. */
+  now(): number;
+}
+
 /** The writable implementation (internal). Only the operators write to it; users see {@link AsyncWaitMetrics}. */
 export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   started = 0;
@@ -60,10 +81,45 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   inFlight = 0;
   waiting = 0;
   buffered = 0;
+  /** The running subscriptions that report to this object, for the oldest-in-flight gauges; each leaves on teardown. */
+  private readonly sources = new Set<InFlightSource>();
+
+  /** Starts reporting `source` in the oldest-in-flight gauges (one per subscription, not per record). */
+  track(source: InFlightSource): void {
+    this.sources.add(source);
+  }
+
+  untrack(source: InFlightSource): void {
+    this.sources.delete(source);
+  }
+
+  /** The earliest over the subscriptions: O(subscriptions) per read, nothing per record. */
+  get oldestInFlightSince(): number | null {
+    let oldest: number | null = null;
+    for (const source of this.sources) {
+      const since = source.oldestSince();
+      if (since !== null && (oldest === null || since < oldest)) oldest = since;
+    }
+    return oldest;
+  }
+
+  /** The largest over the subscriptions, each measured on its own scheduler's clock. */
+  get oldestInFlightAge(): number {
+    let age = 0;
+    for (const source of this.sources) {
+      const since = source.oldestSince();
+      if (since !== null) age = Math.max(age, source.now() - since);
+    }
+    return age;
+  }
 
   snapshot(): AsyncWaitCounters {
     const { started, succeeded, failed, timedOut, retried, emitted, inFlight, waiting, buffered } = this;
-    return Object.freeze({ started, succeeded, failed, timedOut, retried, emitted, inFlight, waiting, buffered });
+    return Object.freeze({
+      started, succeeded, failed, timedOut, retried, emitted, inFlight, waiting, buffered,
+      oldestInFlightSince: this.oldestInFlightSince,
+      oldestInFlightAge: this.oldestInFlightAge,
+    });
   }
 }
 

@@ -12,8 +12,8 @@ import { type Emitter, type HeldQueue } from './emitter.js';
 import {
   CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, resultsOf, type QueueNode,
 } from './heldRecord.js';
+import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
-import { TimeoutQueue } from './timeoutQueue.js';
 
 /**
  * One subscription of an async-wait operator: the machinery shared by asyncWaitOrdered and
@@ -33,8 +33,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private readonly pending = new ChunkQueue<StreamElement<I>>();
   /** Records in `pending`; markers are not counted. */
   private pendingRecords = 0;
-  /** Deadlines of records under a timeout; null without a timeout. Cleared on teardown. */
-  private readonly timeouts: TimeoutQueue<I, O> | null;
+  /**
+   * Records in flight, oldest first: the timeouts and the oldest-in-flight gauges. Null when neither a timeout
+   * nor a user's metrics object reads it, which spares the hot path a clock read per record. Cleared on teardown.
+   */
+  private readonly inFlight: InFlight<I, O> | null;
   /** True once the source has completed. */
   private sourceDone = false;
   /** True while the drain loop runs; a re-entrant drain() only asks it to go round again. */
@@ -62,9 +65,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
     this.scheduler = options.scheduler;
     this.capacity = options.capacity;
-    this.timeouts = options.timeout === Infinity
+    this.inFlight = options.timeout === Infinity && options.metrics === undefined
       ? null
-      : new TimeoutQueue<I, O>(options.scheduler, (held) => this.expire(held), () => this.closed);
+      : new InFlight<I, O>(options.scheduler, options.timeout, (held) => this.expire(held), () => this.closed);
   }
 
   /**
@@ -72,6 +75,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
    * subscribeSource attaches the source subscription to the subscriber, so teardown closes it too.
    */
   start(source: Observable<unknown>): void {
+    // Before the teardown is registered: on a subscriber already closed, it runs at once and untracks.
+    if (this.inFlight !== null && this.options.metrics !== undefined) this.metrics.track(this.inFlight);
     this.subscriber.add(() => this.teardown());
     if (this.options.valuesIn && this.checkpoint !== null) {
       this.fail(this.valuesInPipelineError());
@@ -271,10 +276,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.metrics.started++;
     this.metrics.inFlight++;
     this.queue.addRecord(held);
-    if (this.timeouts !== null) {
-      held.deadline = this.scheduler.now() + this.options.timeout;
-      this.timeouts.add(held);
-    }
+    if (this.inFlight !== null) this.inFlight.admitted(held); // stamps it, and sets its deadline
     this.startAttempt(held);
   }
 
@@ -484,6 +486,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** Runs onTimeout / onError and collects its results (no retry, no timeout) as the record's final results. */
   private startFallback(held: HeldRecord<I, O>, source: CallSource, invoke: () => unknown): void {
+    if (this.inFlight !== null) this.inFlight.fallbackStarted(held);
     held.state = FALLBACK;
     let result: unknown;
     try {
@@ -497,12 +500,12 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** The record has its final results: it now waits for its turn. */
   private settle(held: HeldRecord<I, O>, results: O[]): void {
+    if (this.inFlight !== null) this.inFlight.settled(held);
     held.state = DONE;
     held.results = results;
     held.lastFailure = undefined;
     this.metrics.inFlight--;
     this.metrics.waiting++;
-    if (this.timeouts !== null) this.timeouts.trim();
     this.queue.recordDone(held);
     this.drain();
   }
@@ -603,7 +606,10 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.queue.clear();
     this.pending.clear();
     this.pendingBarriers = 0;
-    if (this.timeouts !== null) this.timeouts.clear();
+    if (this.inFlight !== null) {
+      this.inFlight.clear();
+      if (this.options.metrics !== undefined) this.metrics.untrack(this.inFlight);
+    }
   }
 }
 

@@ -42,6 +42,15 @@ export class HeldRecord<I, O> {
   lastFailure: unknown = undefined;
   /** Scheduler time at which the time budget runs out; Infinity without a timeout. */
   deadline = Infinity;
+  /**
+   * Scheduler time its pending work began: admission for its own calls (retries included), the fallback's
+   * start for a fallback. Set only when an InFlight tracks the run (a timeout or a metrics object).
+   */
+  since = 0;
+  /** The HeldList (InFlight's `calls` or `fallbacks`) the record is in, and its neighbours there; null when in none. */
+  list: object | null = null;
+  listPrev: HeldRecord<I, O> | null = null;
+  listNext: HeldRecord<I, O> | null = null;
   /** The controller behind ctx.signal, created on first read; cleared when aborted. */
   controller: AbortController | null = null;
   /** Bumped each time the signal is aborted: a context from an older phase then reports an aborted signal. */

@@ -1,71 +1,65 @@
-import Denque from 'denque';
 import { type SchedulerLike, type Subscription } from 'rxjs';
 import { delayUntil } from '../shared/schedulerDelay.js';
-import { CALLING, RETRY_WAIT, TIMEOUT_WAIT, type HeldRecord } from './heldRecord.js';
+import { type HeldList } from './heldList.js';
+import { type HeldRecord } from './heldRecord.js';
 
 /**
- * Deadlines of the records admitted with a timeout, behind ONE scheduled action.
+ * The deadlines of the records under a timeout, behind ONE scheduled action.
  *
- * Every record gets the same budget and records are admitted in scheduler-time order, so deadlines arrive
- * already sorted: a FIFO is a priority queue here, O(1) per record, with no timer per record. Records that
- * settle early are dropped lazily when they reach the front. (Should the clock step backwards, a later
- * deadline can sit behind an earlier one; it then fires late by at most that step, never early.)
+ * Every record gets the same budget and records are admitted in scheduler-time order, so the `calls` list
+ * (records whose own call, retry wait or timeout wait is pending, in admission order) is already sorted by
+ * deadline: its front is the next deadline, with no timer per record. A record leaves that list the moment it
+ * settles or starts a fallback, wherever it sits, so the list never holds more than `capacity` records, however
+ * long a slow one stays at its front. (Should the clock step backwards, a later deadline can sit behind an
+ * earlier one; it then fires late by at most that step, never early.)
  */
 export class TimeoutQueue<I, O> {
-  /** Records in admission order; emptied on clear(). */
-  private readonly fifo = new Denque<HeldRecord<I, O>>();
-  /** The one scheduled action, for the front record's deadline; null when none is armed. */
+  /** The one scheduled action, for the front record's deadline (or earlier); null when none is armed. */
   private action: Subscription | null = null;
   /** Deadline the armed action is for. */
   private armedFor = Infinity;
 
   constructor(
     private readonly scheduler: SchedulerLike,
-    /** Called for each record whose deadline has passed while it is still unsettled. */
+    /** Owned by InFlight; this queue only reads its front, and removes the records that expire. */
+    private readonly calls: HeldList<I, O>,
+    /** Called for each record whose deadline has passed, after it has left `calls`. */
     private readonly expire: (held: HeldRecord<I, O>) => void,
     /** Stops firing once the run is closed. */
     private readonly isClosed: () => boolean,
   ) {}
 
-  add(held: HeldRecord<I, O>): void {
-    this.fifo.push(held);
+  /** `held`, with its deadline set, has just joined `calls`. */
+  added(held: HeldRecord<I, O>): void {
     if (this.action === null) this.arm(held.deadline);
   }
 
-  /** Drops settled records from the front, so they are not retained until their deadline. */
-  trim(): void {
-    const fifo = this.fifo;
-    let front = fifo.peekFront();
-    while (front !== undefined && !isUnsettled(front)) {
-      fifo.shift(); // denque: O(1)
-      front = fifo.peekFront();
-    }
-    if (front === undefined) this.disarm();
+  /**
+   * A record has left `calls`. Once none is left the timer is released; otherwise it stays armed, and should
+   * it wake before the new front's deadline, fire() re-arms for that one.
+   */
+  removed(): void {
+    if (this.calls.isEmpty()) this.disarm();
   }
 
   clear(): void {
     this.disarm();
-    this.fifo.clear();
   }
 
   private fire(): void {
     this.action = null;
     this.armedFor = Infinity;
-    const fifo = this.fifo;
+    const calls = this.calls;
     const now = this.scheduler.now();
-    let front = fifo.peekFront();
-    while (front !== undefined && !this.isClosed()) {
-      if (isUnsettled(front)) {
-        if (front.deadline > now) {
-          this.arm(front.deadline);
-          return;
-        }
-        fifo.shift(); // denque: O(1)
-        this.expire(front);
-      } else {
-        fifo.shift(); // denque: O(1)
+    let front = calls.front;
+    while (front !== null && !this.isClosed()) {
+      if (front.deadline > now) {
+        this.arm(front.deadline);
+        return;
       }
-      front = fifo.peekFront();
+      calls.remove(front);
+      this.expire(front);
+      front = calls.front;
     }
   }
 
@@ -90,10 +84,4 @@ export class TimeoutQueue<I, O> {
     this.armedFor = Infinity;
     if (action !== null) action.unsubscribe();
   }
-}
-
-/** True while the record still waits for its own call, retry or timeout (not a fallback, not done). */
-function isUnsettled(held: HeldRecord<unknown, unknown>): boolean {
-  const state = held.state;
-  return state === CALLING || state === RETRY_WAIT || state === TIMEOUT_WAIT;
 }

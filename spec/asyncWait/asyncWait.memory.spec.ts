@@ -1,0 +1,76 @@
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
+import { NEVER, Subject, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import {
+  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, type AsyncCallContext, type AsyncFunction, type StreamElement,
+} from 'rxjs-sluice';
+
+/**
+ * Memory stays O(capacity) whatever the latency pattern: a record that sits in flight for a long time (a call
+ * that hangs, or a long retry wait, under a long timeout) must not make the operator keep every record that
+ * passed it in the meantime. Measured on the heap after a full gc: the specs run without --expose-gc, so the
+ * flag is set at run time and gc() is taken from a fresh context, where V8 then installs it.
+ */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Heap in use after a full collection, once the current job has ended (so WeakRef targets may go too). */
+async function settledHeap(): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const FAST_RECORDS = 200_000;
+const CAPACITY = 10;
+
+/** Record 0 takes the slow path; every other record completes synchronously with one result. */
+const SLOW_PATHS: ReadonlyArray<readonly [string, AsyncFunction<number, number>]> = [
+  ['a call that never settles', (x) => (x === 0 ? NEVER : [x])],
+  // Its first call fails at once; its retry is due in an hour, well inside its two-day budget.
+  ['a record waiting for a long retry', (x, ctx: AsyncCallContext) => (x === 0 && ctx.attempt === 1 ? throwError(() => new Error('down')) : [x])],
+];
+
+describe('asyncWait memory with a timeout', () => {
+  it.each(SLOW_PATHS)('stays bounded while %s sits in flight and a long stream of fast records passes it', async (_name, fn) => {
+    // Arrange: a virtual clock that is never flushed, so the slow record's deadline and retry never come.
+    const scheduler = new TestScheduler(() => undefined);
+    const source = new Subject<StreamElement<number>>();
+    const out = source.pipe(asyncWaitUnordered(fn, {
+      capacity: CAPACITY, timeout: 2 * 24 * 3_600_000, retry: { maxRetries: 1, delay: 3_600_000 }, scheduler,
+    }));
+    let emitted = 0;
+    const subscription = out.subscribe(() => emitted++);
+    source.next(record(0));
+    for (let i = 1; i <= 1_000; i++) source.next(record(i)); // warm-up: code and structures settle
+    const before = await settledHeap();
+
+    // Act
+    for (let i = 1; i <= FAST_RECORDS; i++) source.next(record(i));
+    const after = await settledHeap();
+
+    // Assert: every fast record went out, and none of them is still held (each one costs well over 100 bytes).
+    expect(emitted).toBe(1_000 + FAST_RECORDS);
+    expect(after - before).toBeLessThan(2_000_000);
+    subscription.unsubscribe();
+  });
+
+  it('asyncWaitOrdered holds at most capacity records behind a slow head: the rest waits, visibly, in the input queue', () => {
+    // Arrange: ordered mode cannot pass the slow head, so records queue beyond capacity, which `buffered` shows.
+    const scheduler = new TestScheduler(() => undefined);
+    const metrics = asyncWaitMetrics();
+    const source = new Subject<StreamElement<number>>();
+    const out = source.pipe(asyncWaitOrdered((x: number) => (x === 0 ? NEVER : [x]), { capacity: CAPACITY, timeout: 60_000, scheduler, metrics }));
+    const subscription = out.subscribe();
+
+    // Act
+    for (let i = 0; i <= 1_000; i++) source.next(record(i));
+
+    // Assert: at most `capacity` records held; the rest is the visible input backlog.
+    expect(metrics.inFlight + metrics.waiting).toBe(CAPACITY);
+    expect(metrics.buffered).toBe(1_001 - CAPACITY);
+    subscription.unsubscribe();
+  });
+});
