@@ -7,6 +7,7 @@ import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type Operato
 import { ChunkQueue } from '../shared/chunkQueue.js';
 import { describe } from '../shared/describe.js';
 import { subscribeSource } from '../shared/forwardingObserver.js';
+import { scheduleAfter } from '../shared/schedulerDelay.js';
 import { CallObserver, type CallSource } from './callObserver.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import {
@@ -462,10 +463,16 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       return;
     }
     held.state = RETRY_WAIT;
-    held.retryAction = this.scheduler.schedule(() => {
+    // scheduleAfter honours a delay beyond setInterval's limit (a 30-day backoff), re-arming as needed. A
+    // scheduler may run a 0 ms retry synchronously (queueScheduler), and that attempt may schedule the next
+    // retry: then there is nothing of this one to keep, and `ran` stops it overwriting the next one's handle.
+    let ran = false;
+    const action = scheduleAfter(this.scheduler, delay, () => {
+      ran = true;
       held.retryAction = null;
       this.startAttempt(held);
-    }, delay);
+    });
+    if (!ran) held.retryAction = action;
   }
 
   /** The record's time budget ran out while its call, retry wait or timeout wait was pending. */

@@ -4,6 +4,7 @@ import { badTimestampOf } from '../shared/timestamps.js';
 import { subscribeSource } from '../shared/forwardingObserver.js';
 import { checkOperatorId, malformedStateError, snapshotAtBarrier, statefulOperator } from '../checkpoint/stateful.js';
 import { describe } from '../shared/describe.js';
+import { scheduleAfter } from '../shared/schedulerDelay.js';
 import {
   expectFunction, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
 } from '../shared/validate.js';
@@ -134,12 +135,13 @@ export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFu
         const advancing = currentWatermark(now) > lastEmitted || (idleTimeout !== undefined && maxTimestamp > -Infinity);
         if (!advancing) return;
         const nextTick = start + (Math.floor((now - start) / interval) + 1) * interval;
-        tick = scheduler.schedule(() => {
+        // scheduleAfter: an interval beyond setInterval's limit is re-armed, not run after 1 ms.
+        tick = scheduleAfter(scheduler, nextTick - now, () => {
           tick = null;
           const now = scheduler.now();
           emitIfAdvanced(currentWatermark(now));
           scheduleTick(now);
-        }, nextTick - now);
+        });
       };
 
       subscriber.add(() => {
