@@ -56,11 +56,20 @@ export type AsyncFunction<I, O> = (value: I, ctx: AsyncCallContext) => Observabl
  * ```
  */
 export interface ExponentialBackoff {
-  /** Delay before the first retry, in ms (>= 0). */
+  /**
+   * Delay before the first retry, in ms (>= 0).
+   * @default none: required
+   */
   readonly initial: number;
-  /** Growth factor per retry (>= 1). */
+  /**
+   * Growth factor per retry (>= 1).
+   * @default none: required
+   */
   readonly multiplier: number;
-  /** Upper bound of any delay, in ms (>= initial). */
+  /**
+   * Upper bound of any delay, in ms (>= initial).
+   * @default none: required
+   */
   readonly max: number;
 }
 
@@ -108,26 +117,35 @@ export type RetryDelay<O> = number | ExponentialBackoff | ((retryNumber: number,
  * ```
  */
 export interface AsyncRetryOptions<O> {
-  /** How many retries an element may make after its first call (an integer >= 0). */
+  /**
+   * How many retries an element may make after its first call (an integer >= 0).
+   * @default none: required
+   */
   readonly maxRetries: number;
-  /** How long to wait before each retry. */
+  /**
+   * How long to wait before each retry, in ms of scheduler time. Any length is honoured, even beyond
+   * setTimeout's limit of about 24.8 days.
+   * @default none: required
+   */
   readonly delay: RetryDelay<O>;
   /**
-   * Whether a failed call should be retried.
+   * Whether a failed call should be retried. `undefined` is the same as leaving it out.
    * @default () => true (every error is retried)
    */
-  readonly retryOnError?: (error: unknown) => boolean;
+  readonly retryOnError?: ((error: unknown) => boolean) | undefined;
   /**
    * Whether a completed call's results should be retried, e.g. `(r) => r.length === 0`. When retries are
-   * exhausted the last results are accepted.
+   * exhausted the last results are accepted. `undefined` is the same as leaving it out.
    * @default undefined (results are never retried)
    */
-  readonly retryOnResult?: (results: readonly O[]) => boolean;
+  readonly retryOnResult?: ((results: readonly O[]) => boolean) | undefined;
 }
 
 /**
  * Options of {@link asyncWaitOrdered} and {@link asyncWaitUnordered}. Every field is validated when the
- * operator is created; a bad value throws a `TypeError` naming the option and the value.
+ * operator is created; a bad value throws a `TypeError` naming the option and the value. Every field is
+ * optional, and a field set to `undefined` means the same as a field left out (so `{ timeout: config.timeout }`
+ * compiles under `exactOptionalPropertyTypes`).
  *
  * ## Example
  * ```ts
@@ -151,52 +169,58 @@ export interface AsyncWaitOptions<I, O> {
    * in a FIFO queue. Watermarks and barriers are not counted.
    * @default 100
    */
-  readonly capacity?: number;
+  readonly capacity?: number | undefined;
   /**
    * Total time budget of one element in ms, from its first call to its final result, retries included.
-   * Time spent queued beyond `capacity` does not count (as in Flink).
+   * Time spent queued beyond `capacity` does not count (as in Flink). Any length is honoured, even beyond
+   * setTimeout's limit of about 24.8 days.
+   *
+   * Without a timeout, a call that never settles holds its record forever: the output never completes, and
+   * in Node the process may exit with nothing left to run while records are still queued behind the call.
+   * Set one whenever a call can hang, and watch `metrics.oldestInFlightAge`.
    * @default undefined (no timeout)
    */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /**
    * Results to use when an element times out. Without it, the output errors with `AsyncTimeoutError`.
-   * @default undefined
+   * Requires `timeout`.
+   * @default undefined (a timeout errors the output)
    */
-  readonly onTimeout?: (value: I, ctx: AsyncCallContext) => ObservableInput<O>;
+  readonly onTimeout?: ((value: I, ctx: AsyncCallContext) => ObservableInput<O>) | undefined;
   /**
    * Retry policy for failed calls and rejected results.
    * @default undefined (no retries)
    */
-  readonly retry?: AsyncRetryOptions<O>;
+  readonly retry?: AsyncRetryOptions<O> | undefined;
   /**
    * Fallback results once an element's call has failed for good. Without it, the output errors with
    * `AsyncCallError`.
-   * @default undefined
+   * @default undefined (a failure errors the output)
    */
-  readonly onError?: (error: unknown, value: I) => ObservableInput<O>;
+  readonly onError?: ((error: unknown, value: I) => ObservableInput<O>) | undefined;
   /**
    * Clock and timer source for timeouts and retry delays. `TestScheduler.run` virtualises the default.
    * @default asyncScheduler
    */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
   /**
    * Where to publish live counters; create one with `asyncWaitMetrics()`.
    * @default undefined (counters are kept privately)
    */
-  readonly metrics?: AsyncWaitMetrics;
+  readonly metrics?: AsyncWaitMetrics | undefined;
   /**
    * The operator's identity in checkpoints (Flink's `uid`): required, and distinct, when the operator runs
    * inside a `checkpointable` pipeline. Keep it stable across releases, or state cannot be restored.
-   * @default undefined
+   * @default undefined (allowed only outside a checkpointable pipeline)
    */
-  readonly id?: string;
+  readonly id?: string | undefined;
   /**
    * What the source emits: `StreamElement`s (records, watermarks, barriers), as produced by `toRecords()`,
    * `withWatermarks()` or a `checkpointable` source. For plain values, pass {@link AsyncWaitValuesOptions}
    * (`input: 'values'`) instead.
    * @default 'elements'
    */
-  readonly input?: 'elements';
+  readonly input?: 'elements' | undefined;
 }
 
 /**
@@ -217,7 +241,10 @@ export interface AsyncWaitOptions<I, O> {
  * ```
  */
 export type AsyncWaitValuesOptions<I, O> = Omit<AsyncWaitOptions<I, O>, 'input'> & {
-  /** The source emits plain values. */
+  /**
+   * The source emits plain values.
+   * @default none: required, since it is what selects this options type
+   */
   readonly input: 'values';
 };
 

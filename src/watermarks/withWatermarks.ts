@@ -11,7 +11,9 @@ import {
 
 /**
  * Options of {@link withWatermarks}: Flink's `WatermarkStrategy.forBoundedOutOfOrderness(...)`
- * `.withTimestampAssigner(...)` `.withIdleness(...)`, with the auto-watermark interval.
+ * `.withTimestampAssigner(...)` `.withIdleness(...)`, with the auto-watermark interval. An optional field set
+ * to `undefined` means the same as a field left out (so `{ interval: config.interval }` compiles under
+ * `exactOptionalPropertyTypes`).
  *
  * ## Example
  * ```ts
@@ -20,28 +22,34 @@ import {
  * ```
  */
 export interface WithWatermarksOptions<T> {
-  /** The event time of a value, in ms. Must return a finite number; anything else errors the output with a TypeError. */
+  /**
+   * The event time of a value, in ms. Must return a finite number; anything else errors the output with a TypeError.
+   * @default none: required
+   */
   readonly timestampOf: (value: T) => number;
-  /** How far out of order records may arrive, in ms: the watermark trails the largest timestamp by this plus 1. */
+  /**
+   * How far out of order records may arrive, in ms: the watermark trails the largest timestamp by this plus 1.
+   * @default none: required
+   */
   readonly maxOutOfOrderness: number;
   /**
    * How often, in ms of scheduler time, the watermark is emitted when it has advanced (Flink's
    * `autoWatermarkInterval`). Ticks fall on a grid from the moment of subscription, and only run while there is
-   * something to emit.
+   * something to emit. Any length is honoured, even beyond setTimeout's limit of about 24.8 days.
    * @default 200
    */
-  readonly interval?: number;
+  readonly interval?: number | undefined;
   /**
    * After this many ms without a record, event time is assumed to follow the scheduler's clock: the watermark
    * keeps advancing by the time elapsed since the last record, so timers still fire on a quiet source.
    * @default undefined (a quiet source holds the watermark where it is)
    */
-  readonly idleTimeout?: number;
+  readonly idleTimeout?: number | undefined;
   /**
    * Clock and timer source for the interval and the idle timeout. `TestScheduler.run` virtualises the default.
    * @default asyncScheduler
    */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
   /**
    * What arrives: plain `'values'`, or `'elements'` (a StreamElement stream, such as a `checkpointable`
    * source's). With `'elements'`, each record is re-stamped by `timestampOf(record.value)`, barriers and side
@@ -49,14 +57,14 @@ export interface WithWatermarksOptions<T> {
    * `assignTimestampsAndWatermarks` does).
    * @default 'values'
    */
-  readonly input?: 'values' | 'elements';
+  readonly input?: 'values' | 'elements' | undefined;
   /**
    * The operator's identity in checkpoints (Flink's `uid`): required, and distinct, inside a `checkpointable`
    * pipeline. Its snapshot is the largest timestamp seen; after a restore the first tick re-emits the
    * watermark that follows from it.
-   * @default undefined
+   * @default undefined (allowed only outside a checkpointable pipeline)
    */
-  readonly id?: string;
+  readonly id?: string | undefined;
 }
 
 const OPERATOR = 'withWatermarks';
@@ -85,7 +93,7 @@ const KNOWN_OPTIONS = ['timestampOf', 'maxOutOfOrderness', 'interval', 'idleTime
  * // record a@1000, record b@4000, record c@2500, then at completion watermark 1999 (4000 - 2000 - 1)
  * ```
  */
-export function withWatermarks<T>(options: WithWatermarksOptions<T> & { readonly input?: 'values' }): OperatorFunction<T, StreamElement<T>>;
+export function withWatermarks<T>(options: WithWatermarksOptions<T> & { readonly input?: 'values' | undefined }): OperatorFunction<T, StreamElement<T>>;
 export function withWatermarks<T>(options: WithWatermarksOptions<T> & { readonly input: 'elements' }): OperatorFunction<StreamElement<T>, StreamElement<T>>;
 export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<T | StreamElement<T>, StreamElement<T>>;
 export function withWatermarks<T>(options: WithWatermarksOptions<T>): OperatorFunction<never, StreamElement<T>> {
