@@ -7,7 +7,9 @@ import { OrderedQueue } from './orderedQueue.js';
 
 /**
  * Calls an async function for every record, at most `capacity` at a time, and emits the results in input
- * order: Flink's `AsyncDataStream.orderedWait`. Watermarks and barriers keep their places among the records.
+ * order: Flink's `AsyncDataStream.orderedWait`. Watermarks (and any other element that is not a record or a
+ * barrier) keep their places among the records. A checkpoint barrier does not wait: the operator snapshots the
+ * inputs it holds and forwards the barrier at once, ahead of them (as in Flink); a restore replays them.
  *
  * `fn(value, ctx)` returns any `ObservableInput` (Observable, Promise, array, iterable…). Every value it emits
  * before completing becomes one output record with the input's timestamp, so one input yields 0..n outputs.
@@ -17,6 +19,11 @@ import { OrderedQueue } from './orderedQueue.js';
  * Errors: a failed call (after retries) errors the output with `AsyncCallError` unless `onError` supplies
  * results; a timeout errors it with `AsyncTimeoutError` unless `onTimeout` does. An upstream error is passed
  * on at once, and unsubscribing aborts every `ctx.signal`, cancels every timer and starts no further call.
+ *
+ * Hangs: there is no timeout by default, and a call that never settles then holds its record forever. Every
+ * later result waits behind it, the output never completes, and in Node the process exits (with code 0) once
+ * nothing else is scheduled, with the records behind the call never processed. Set `timeout` wherever a call
+ * can hang; `metrics.oldestInFlightAge` shows how long the oldest call has been running.
  *
  * @param fn - The async call. It receives the record's value and `{ signal, attempt, timestamp }`.
  * @param options - See {@link AsyncWaitOptions}; all are validated here, and a bad one throws a `TypeError`.

@@ -9,12 +9,15 @@ import { UnorderedQueue } from './unorderedQueue.js';
  * Calls an async function for every record, at most `capacity` at a time, and emits each record's results as
  * soon as its call completes: Flink's `AsyncDataStream.unorderedWait`.
  *
- * Event time keeps its meaning: a record never crosses a watermark or barrier. Such an element goes out only
- * after every record before it, and nothing after it goes out before it. A watermark with nothing held ahead
- * of it goes out at once. Without watermarks, output follows completion order.
+ * Event time keeps its meaning: a record never crosses a watermark (nor any other element that is not a record
+ * or a barrier). Such an element goes out only after every record before it, and nothing after it goes out
+ * before it. A watermark with nothing held ahead of it goes out at once. Without watermarks, output follows
+ * completion order. A checkpoint barrier does not wait: the operator snapshots the inputs it holds and forwards
+ * the barrier at once, ahead of them (as in Flink); a restore replays them.
  *
  * Everything else (ObservableInput results, timeouts, retries, fallbacks, errors, teardown) is as in
- * {@link asyncWaitOrdered}.
+ * {@link asyncWaitOrdered}. That includes hangs: without a `timeout` (the default), a call that never settles
+ * holds its slot and every watermark after it forever, and the output never completes.
  *
  * @param fn - The async call. It receives the record's value and `{ signal, attempt, timestamp }`.
  * @param options - See {@link AsyncWaitOptions}; all are validated here, and a bad one throws a `TypeError`.
