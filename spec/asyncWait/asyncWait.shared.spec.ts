@@ -11,7 +11,7 @@ import {
 } from '../support/marbles';
 
 /**
- * Marble tests of the behaviour asyncWaitOrdered and asyncWaitUnordered share (/tmp/semantics.md): timeouts,
+ * Marble tests of the behaviour asyncWaitOrdered and asyncWaitUnordered share (docs/async-io.md): timeouts,
  * retries, fallbacks, failures, completion, unsubscription, re-entrancy, metrics and the scheduler option. Every
  * scenario runs for both operators; where the two differ only in emission order, `forMode` names the expectation
  * of each. What only one operator does (ordering, watermark boundaries, capacity-slot nuances) is tested in

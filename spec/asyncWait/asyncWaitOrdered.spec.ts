@@ -3,8 +3,8 @@ import { asyncWaitMetrics, asyncWaitOrdered, barrier, record, watermark, type As
 import { delayedTimesTen, newScheduler, type Call, type El } from '../support/marbles';
 
 /**
- * Marble tests of what only asyncWaitOrdered does (/tmp/semantics.md): input order for every element kind,
- * head-of-line blocking of results, capacity slots held behind a slow head. The behaviour it shares with
+ * Marble tests of what only asyncWaitOrdered does (docs/async-io.md): input order for every element kind but
+ * barriers, head-of-line blocking of results, capacity slots held behind a slow head. The behaviour it shares with
  * asyncWaitUnordered is tested for both in asyncWait.shared.spec.ts. In `run` mode one frame is 1 ms of virtual
  * time; `Nms` advances N frames, and every character of a `(...)` group advances one frame too.
  */

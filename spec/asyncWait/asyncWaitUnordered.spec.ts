@@ -6,7 +6,7 @@ import {
 import { captureError, delayedTimesTen, newScheduler, timeoutErrorLike, type Call, type El } from '../support/marbles';
 
 /**
- * Marble tests of what only asyncWaitUnordered does (/tmp/semantics.md): completion order, every non-record
+ * Marble tests of what only asyncWaitUnordered does (docs/async-io.md): completion order, every non-record
  * element as a boundary, capacity slots freed on emission, faster records passing slow, timed-out or retrying
  * ones. The behaviour it shares with asyncWaitOrdered is tested for both in asyncWait.shared.spec.ts. In `run`
  * mode one frame is 1 ms of virtual time; `Nms` advances N frames, and every character of a `(...)` group
