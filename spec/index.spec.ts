@@ -64,7 +64,7 @@ describe('public entry point', () => {
     const node = require('rxjs-sluice/node') as Record<string, unknown>;
 
     // Assert
-    expect(Object.keys(node).sort()).toEqual(['FileCheckpointStore', 'FileSink', 'readCommitted']);
+    expect(Object.keys(node).sort()).toEqual(['DirectoryLockedError', 'FileCheckpointStore', 'FileCheckpointStoreError', 'FileSink', 'readCommitted']);
     expect(Object.keys(api)).not.toContain('FileCheckpointStore');
   });
 

@@ -4,7 +4,8 @@ import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type CheckpointedOutput, type CheckpointSink } from '../checkpoint/sink.js';
 import { CheckpointRestoreError } from '../checkpoint/CheckpointRestoreError.js';
-import { openDirectory } from './fileCheckpointStore.js';
+import { openDirectory } from './directory.js';
+import { DirectoryLock, isLockTemporary } from './directoryLock.js';
 import { paddedId, syncDirectory } from './fsync.js';
 
 const COMMITTED = /^epoch-(\d{20})\.jsonl$/;
@@ -36,11 +37,30 @@ const STAGED = /^epoch-(\d{20})\.jsonl\.pending$/;
 export class FileSink implements CheckpointSink<unknown> {
   /** The directory, made absolute. */
   readonly dir: string;
+  /** The directory's lock: taken by open(), given back by close(). */
+  private readonly lock: DirectoryLock;
 
   constructor(dir: string) {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`FileSink: dir must be a non-empty string, got ${String(dir)}`);
     this.dir = resolve(dir);
+    this.lock = new DirectoryLock(this.dir, 'sink', 'FileSink');
     openDirectory(this.dir, true);
+  }
+
+  /** Takes the directory's lock (and deletes temporary lock files a crash left); DirectoryLockedError when another live pipeline holds it. */
+  async open(): Promise<void> {
+    await this.lock.acquire();
+    try {
+      for (const name of (await readdir(this.dir)).filter((n) => isLockTemporary(n, 'sink'))) await unlink(join(this.dir, name)).catch(ignoreMissing);
+    } catch (err) {
+      await this.lock.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Gives the directory's lock back; does nothing when it is not held. */
+  async close(): Promise<void> {
+    await this.lock.release();
   }
 
   async preCommit(checkpointId: number, outputs: readonly CheckpointedOutput<unknown>[]): Promise<void> {

@@ -1,7 +1,8 @@
 /// <reference types="node" />
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeRegularFile } from './regularFile.js';
 
 /** Makes temporary names unique within the process, so two writes of one path never share a temporary file. */
 let nextTemporary = 0;
@@ -9,19 +10,18 @@ let nextTemporary = 0;
 /**
  * Writes `text` to `path` so that after a crash the file either has all of it or does not exist: write a
  * temporary file, fsync it, rename it over `path`, then fsync the directory so the rename itself is on disk.
- * The temporary name (`<path>.<pid>-<n>.tmp`) is unique to this write; a crash can leave one behind, and
- * readers ignore such files.
+ * The temporary name (`<path>.<pid>-<n>.tmp`) is unique to this write. A failed write deletes it; a crash can
+ * leave one behind, which readers ignore and the store deletes when it is next opened.
  */
 export async function writeFileDurably(path: string, text: string): Promise<void> {
   const temporary = `${path}.${process.pid}-${nextTemporary++}.tmp`;
-  const handle = await open(temporary, 'w');
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await writeRegularFile(temporary, text, true);
+    await rename(temporary, path);
+  } catch (err) {
+    await unlink(temporary).catch(() => undefined);
+    throw err;
   }
-  await rename(temporary, path);
   await syncDirectory(dirname(path));
 }
 

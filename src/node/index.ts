@@ -5,4 +5,6 @@
  * @packageDocumentation
  */
 export { FileCheckpointStore, type FileCheckpointStoreOptions } from './fileCheckpointStore.js';
+export { FileCheckpointStoreError, type FileCheckpointStoreOperation } from './FileCheckpointStoreError.js';
 export { FileSink, readCommitted } from './fileSink.js';
+export { DirectoryLockedError, type LockOwner } from './DirectoryLockedError.js';
