@@ -64,7 +64,9 @@ describe('public entry point', () => {
     const node = require('rxjs-sluice/node') as Record<string, unknown>;
 
     // Assert
-    expect(Object.keys(node).sort()).toEqual(['DirectoryLockedError', 'FileCheckpointStore', 'FileCheckpointStoreError', 'FileSink', 'readCommitted']);
+    expect(Object.keys(node).sort()).toEqual([
+      'DirectoryLockedError', 'FileCheckpointStore', 'FileCheckpointStoreError', 'FileSink', 'FileSinkCorruptError', 'FileSinkError', 'readCommitted', 'readCommittedElements',
+    ]);
     expect(Object.keys(api)).not.toContain('FileCheckpointStore');
   });
 

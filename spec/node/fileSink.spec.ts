@@ -25,6 +25,7 @@ afterEach(() => jest.restoreAllMocks());
 const pad = (id: number): string => String(id).padStart(20, '0');
 const pendingName = (id: number): string => `epoch-${pad(id)}.jsonl.pending`;
 const committedName = (id: number): string => `epoch-${pad(id)}.jsonl`;
+const sumName = (id: number): string => `epoch-${pad(id)}.sum`;
 
 /** An output record stamped (checkpointId, sequence). */
 const out = (checkpointId: number, sequence: number, value: unknown): CheckpointedOutput<unknown> =>
@@ -33,8 +34,8 @@ const out = (checkpointId: number, sequence: number, value: unknown): Checkpoint
 /** The JSON lines FileSink writes for outputs: one per output element (the file name carries the epoch). */
 const linesOf = (outputs: readonly CheckpointedOutput<unknown>[]): string => outputs.map((o) => `${JSON.stringify(o.element)}\n`).join('');
 
-/** Pending and committed files in a directory, sorted. */
-const filesIn = (dir: string): string[] => readdirSync(dir).sort();
+/** Pending and committed epoch files in a directory, sorted (checksum files, `.sum`, have tests of their own). */
+const filesIn = (dir: string): string[] => readdirSync(dir).filter((n) => !/\.sum(\.pending)?$/.test(n)).sort();
 
 // ---- the protocol --------------------------------------------------------------------------------------------
 
@@ -270,11 +271,11 @@ describe('FileSink', () => {
 
   describe('readCommitted', () => {
     it('concatenates the committed epochs in id order and ignores pending ones', async () => {
-      // Arrange: committed 10, 2 and 1 (in that order); 3 and 11 pending.
+      // Arrange: epochs 1, 2 and 10 committed (3 to 9 failed: their outputs went into 10); 11 pending.
       const dir = freshDir();
       const sink = new FileSink(dir);
-      for (const id of [10, 2, 1, 3, 11]) await sink.preCommit(id, [out(id, 0, `e${id}`), out(id, 1, `e${id}b`)]);
-      for (const id of [10, 2, 1]) await sink.commit(id);
+      for (const id of [1, 2, 10, 11]) await sink.preCommit(id, [out(id, 0, `e${id}`), out(id, 1, `e${id}b`)]);
+      for (const id of [1, 2, 10]) await sink.commit(id);
 
       // Act
       const text = readCommitted(dir);
@@ -491,7 +492,7 @@ describe('FileSink', () => {
       await lastValueFrom(restarted.output.pipe(toArray()));
 
       // Assert
-      expect(pendingAtCrash).toEqual([pendingName(3)]);
+      expect(pendingAtCrash).toEqual([pendingName(3), `${sumName(3)}.pending`]);
       expect(committedIn(dir)).toEqual(expected);
       expect(pendingFiles(dir)).toEqual([]);
     });
@@ -620,6 +621,10 @@ describe('FileSink after a crash, with FileCheckpointStore', () => {
     // Assert: replaying from checkpoint 1 would commit c and d a second time (under other epochs).
     expect(error).toBeInstanceOf(CheckpointRestoreError);
     expect(error).toMatchObject({ checkpointId: 1, input: [2] });
+    // The message names the epochs beyond, and the repair (documented in docs/checkpoints.md).
+    expect((error as Error).message).toMatch(/epoch\(s\) 2, beyond checkpoint 1/);
+    expect((error as Error).message).toMatch(/Repair: put the newer checkpoint files back/);
+    expect((error as Error).message).toContain('"A damaged checkpoint with a FileSink" in docs/checkpoints.md');
     expect(committedBefore).toBe(linesOf([out(1, 0, 'a'), out(1, 1, 'b'), out(2, 0, 'c'), out(2, 1, 'd')]));
     expect(readCommitted(sinkDir)).toBe(committedBefore);
     expect(filesIn(sinkDir)).toEqual([committedName(1), committedName(2)]);

@@ -6,5 +6,8 @@
  */
 export { FileCheckpointStore, type FileCheckpointStoreOptions } from './fileCheckpointStore.js';
 export { FileCheckpointStoreError, type FileCheckpointStoreOperation } from './FileCheckpointStoreError.js';
-export { FileSink, readCommitted } from './fileSink.js';
+export { FileSink, type FileSinkOptions } from './fileSink.js';
+export { readCommitted, readCommittedElements, type ReadCommittedOptions } from './readCommitted.js';
+export { FileSinkError, type FileSinkOperation } from './FileSinkError.js';
+export { FileSinkCorruptError } from './FileSinkCorruptError.js';
 export { DirectoryLockedError, type LockOwner } from './DirectoryLockedError.js';

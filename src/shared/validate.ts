@@ -48,3 +48,12 @@ export function expectScheduler(operator: string, option: string, value: unknown
     throw optionError(operator, option, 'a SchedulerLike (with now() and schedule())', value);
   }
 }
+
+/** Throws unless `value` is a codec: `{ name: non-empty string, encode: function, decode: function }`. */
+export function expectCodec(operator: string, option: string, value: unknown): void {
+  expectObject(operator, option, value);
+  const codec = value as { name?: unknown; encode?: unknown; decode?: unknown };
+  if (typeof codec.name !== 'string' || codec.name.length === 0) throw optionError(operator, `${option}.name`, 'a non-empty string', codec.name);
+  expectFunction(operator, `${option}.encode`, codec.encode, false);
+  expectFunction(operator, `${option}.decode`, codec.decode, false);
+}
