@@ -1,15 +1,86 @@
-// Builds dist/esm (ES modules), dist/cjs (CommonJS) and dist/types (.d.ts) with tsc alone.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// Builds dist/ from src/ with one type-checked compiler pass and one transpile:
+//   dist/esm  ES modules, their .d.ts and source maps: one TypeScript program checks the sources and emits both;
+//   dist/cjs  CommonJS, transpiled file by file from the same sources (tsconfig's isolatedModules guarantees that
+//             a per-file transpile equals a whole-program one), with a copy of the same .d.ts files.
+// dist/esm/package.json and dist/cjs/package.json say which module system each folder's .js and .d.ts files
+// use, so Node and TypeScript read each folder as what it is. dist/build.json records the hash of the inputs
+// (scripts/buildInputs.mjs), which scripts/ensureBuilt.mjs compares to skip a build when dist/ is current.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { buildInputsHash } from './buildInputs.mjs';
 
-const tsc = (...args) => execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', ...args], { stdio: 'inherit' });
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const started = performance.now();
+// Hashed before reading the sources, so that an edit made during the build makes the next check rebuild.
+const inputsHash = buildInputsHash(root);
 
-rmSync('dist', { recursive: true, force: true });
-tsc('--outDir', 'dist/esm', '--module', 'ESNext', '--moduleResolution', 'Bundler');
-tsc('--outDir', 'dist/cjs', '--module', 'CommonJS', '--moduleResolution', 'Node10');
-tsc('--outDir', 'dist/types', '--declaration', '--emitDeclarationOnly', '--sourceMap', 'false', '--declarationMap');
-// Each output folder says which module system its .js files use, so Node loads both correctly.
-mkdirSync('dist/esm', { recursive: true });
-writeFileSync('dist/esm/package.json', '{ "type": "module", "sideEffects": false }\n');
-writeFileSync('dist/cjs/package.json', '{ "type": "commonjs", "sideEffects": false }\n');
-console.log('built dist/esm, dist/cjs, dist/types');
+/** Writes a file, creating its folder. */
+function write(path, text) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** Prints diagnostics the way tsc does and fails the build if any is an error. */
+function report(diagnostics) {
+  if (diagnostics.length === 0) return;
+  const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' };
+  process.stderr.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, host));
+  if (diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) process.exit(1);
+}
+
+// The settings of tsconfig.build.json (src only, no test types, source maps).
+const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.build.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => report([d]) });
+report(config.errors);
+const sources = config.fileNames;
+
+rmSync(dist, { recursive: true, force: true });
+
+// 1. ES modules and declarations, type-checked: one program.
+const esmOptions = {
+  ...config.options,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  outDir: join(dist, 'esm'),
+  declaration: true,
+  declarationMap: true,
+  sourceMap: true,
+  noEmit: false,
+};
+const program = ts.createProgram(sources, esmOptions);
+report(ts.getPreEmitDiagnostics(program));
+const emitted = program.emit(undefined, (path, text) => {
+  write(path, text);
+  // The declarations describe both formats: each folder gets its own copy, read in that folder's module system.
+  // The maps' relative paths back to src/ hold in both, as the two folders sit at the same depth.
+  if (path.endsWith('.d.ts') || path.endsWith('.d.ts.map')) write(join(dist, 'cjs', relative(join(dist, 'esm'), path)), text);
+});
+report(emitted.diagnostics);
+
+// 2. CommonJS: a transpile of each source file, no second type-check.
+const cjsOptions = {
+  ...config.options,
+  module: ts.ModuleKind.CommonJS,
+  moduleResolution: ts.ModuleResolutionKind.Node10,
+  declaration: false,
+  declarationMap: false,
+  sourceMap: true,
+};
+for (const source of sources) {
+  if (source.endsWith('.d.ts')) continue;
+  const out = join(dist, 'cjs', relative(join(root, 'src'), source)).replace(/\.ts$/, '.js');
+  const result = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: cjsOptions, fileName: source, reportDiagnostics: true });
+  report(result.diagnostics ?? []);
+  const map = JSON.parse(result.sourceMapText);
+  map.file = basename(out);
+  map.sources = [relative(dirname(out), source).split('\\').join('/')];
+  write(out, result.outputText.replace(/\/\/# sourceMappingURL=.*$/m, `//# sourceMappingURL=${basename(out)}.map`));
+  write(`${out}.map`, JSON.stringify(map));
+}
+
+write(join(dist, 'esm', 'package.json'), '{ "type": "module", "sideEffects": false }\n');
+write(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs", "sideEffects": false }\n');
+write(join(dist, 'build.json'), `${JSON.stringify({ inputs: inputsHash })}\n`);
+console.log(`built dist/esm, dist/cjs (${sources.length} modules each, with .d.ts) in ${((performance.now() - started) / 1000).toFixed(1)} s`);

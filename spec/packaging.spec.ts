@@ -1,6 +1,4 @@
-import { execFileSync } from 'child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, mkdirSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 
 const root = join(__dirname, '..');
@@ -31,47 +29,47 @@ describe('package', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('declares an exports map with ESM, CJS and types, and no side effects', () => {
+  it('declares per-format entries: the CommonJS build for Node (one module instance), ES modules for bundlers', () => {
+    // Arrange
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const entry = (sub: string) => ({
+      // Node, whether it imports or requires, loads one build, so every module-level object exists once.
+      node: { types: `./dist/cjs/${sub}index.d.ts`, default: `./dist/cjs/${sub}index.js` },
+      import: { types: `./dist/esm/${sub}index.d.ts`, default: `./dist/esm/${sub}index.js` },
+      require: { types: `./dist/cjs/${sub}index.d.ts`, default: `./dist/cjs/${sub}index.js` },
+      default: { types: `./dist/esm/${sub}index.d.ts`, default: `./dist/esm/${sub}index.js` },
+    });
+
+    // Act
+    const conditions = Object.keys(pkg.exports['.']);
+
+    // Assert: Node takes the first condition it knows, so 'node' must come before 'import'.
+    expect(conditions).toEqual(['node', 'import', 'require', 'default']);
+    expect(pkg.exports['.']).toEqual(entry(''));
+    expect(pkg.exports['./node']).toEqual(entry('node/'));
+    expect(pkg.sideEffects).toBe(false);
+    expect(Object.keys(pkg.dependencies)).toEqual(['denque']);
+  });
+
+  it('accepts the rxjs versions the suite and CI test (7.5 and later 7.x, 8 pre-releases) as its peer', () => {
     // Arrange / Act
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
     // Assert
-    expect(pkg.sideEffects).toBe(false);
-    expect(pkg.exports['.']).toEqual({ types: './dist/types/index.d.ts', import: './dist/esm/index.js', require: './dist/cjs/index.js' });
-    expect(pkg.exports['./node']).toEqual({ types: './dist/types/node/index.d.ts', import: './dist/esm/node/index.js', require: './dist/cjs/node/index.js' });
-    expect(pkg.peerDependencies.rxjs).toBe('^7.8.0');
-    expect(Object.keys(pkg.dependencies)).toEqual(['denque']);
+    expect(pkg.peerDependencies).toEqual({ rxjs: '^7.5.0 || ^8.0.0-0' });
   });
 
-  it('builds ESM, CJS and .d.ts that Node loads by package name', () => {
-    // Arrange: build, then a consumer folder that resolves 'rxjs-sluice' to this package.
-    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
-    const consumer = mkdtempSync(join(tmpdir(), 'sluice-consumer-'));
-    mkdirSync(join(consumer, 'node_modules'));
-    symlinkSync(root, join(consumer, 'node_modules', 'rxjs-sluice'));
-    symlinkSync(join(root, 'node_modules', 'rxjs'), join(consumer, 'node_modules', 'rxjs'));
-    const program = (load: string) => `${load}
-      const { range, toArray, lastValueFrom } = rxjs;
-      lastValueFrom(range(0, 4).pipe(sluice.toRecords(), sluice.asyncWaitOrdered(async (x) => x * 3), sluice.values(), toArray()))
-        .then((v) => console.log(JSON.stringify(v)));`;
-    writeFileSync(join(consumer, 'esm.mjs'), program(`import * as sluice from 'rxjs-sluice'; import * as rxjs from 'rxjs';`));
-    writeFileSync(join(consumer, 'cjs.cjs'), program(`const sluice = require('rxjs-sluice'); const rxjs = require('rxjs');`));
-    const nodeProgram = (load: string) => `${load}
-      console.log(typeof node.FileCheckpointStore, typeof node.FileSink, typeof node.readCommitted);`;
-    writeFileSync(join(consumer, 'node-esm.mjs'), nodeProgram(`import * as node from 'rxjs-sluice/node';`));
-    writeFileSync(join(consumer, 'node-cjs.cjs'), nodeProgram(`const node = require('rxjs-sluice/node');`));
-
-    // Act
-    const esm = execFileSync(process.execPath, ['esm.mjs'], { cwd: consumer, encoding: 'utf8' });
-    const cjs = execFileSync(process.execPath, ['cjs.cjs'], { cwd: consumer, encoding: 'utf8' });
+  it('builds before packing, and names its licence, repository and change log', () => {
+    // Arrange / Act
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
     // Assert
-    expect(esm.trim()).toBe('[0,3,6,9]');
-    expect(cjs.trim()).toBe('[0,3,6,9]');
-    for (const file of ['node-esm.mjs', 'node-cjs.cjs']) {
-      expect(execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' }).trim()).toBe('function function function');
-    }
-    expect(readFileSync(join(root, 'dist', 'types', 'node', 'index.d.ts'), 'utf8')).toContain('FileCheckpointStore');
-    expect(readFileSync(join(root, 'dist', 'types', 'index.d.ts'), 'utf8')).toContain('asyncWaitOrdered');
-  }, 120_000);
+    expect(pkg.scripts.prepack).toBe('npm run build');
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
+    expect(readFileSync(join(root, 'CHANGELOG.md'), 'utf8')).toMatch(/## \[Unreleased\][\s\S]*## \[0\.1\.0\]/);
+    expect(pkg.repository.url).toMatch(/^git\+https:\/\/github\.com\/.+\.git$/);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(pkg.bugs.url).toMatch(/^https:\/\//);
+  });
 });
