@@ -15,6 +15,11 @@ export interface CheckpointCounters {
   readonly completed: number;
   /** Total: checkpoints that failed (each also reported to `onWarning`). */
   readonly failed: number;
+  /**
+   * Total: a store's or sink's `close` that failed after the output had ended (an error or unsubscribe; each
+   * also reported to `onWarning`). On completion a failing close errors the output instead.
+   */
+  readonly closeFailed: number;
   /** Total: damaged checkpoints skipped while loading. */
   readonly corruptSkipped: number;
   /** Total: runs that started from a checkpoint rather than from the beginning. */
@@ -53,6 +58,7 @@ export class MutableCheckpointMetrics implements CheckpointMetrics {
   started = 0;
   completed = 0;
   failed = 0;
+  closeFailed = 0;
   corruptSkipped = 0;
   restored = 0;
   emitted = 0;
@@ -63,8 +69,10 @@ export class MutableCheckpointMetrics implements CheckpointMetrics {
   inProgress = 0;
 
   snapshot(): CheckpointCounters {
-    const { started, completed, failed, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress } = this;
-    return Object.freeze({ started, completed, failed, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress });
+    const { started, completed, failed, closeFailed, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress } = this;
+    return Object.freeze({
+      started, completed, failed, closeFailed, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress,
+    });
   }
 }
 

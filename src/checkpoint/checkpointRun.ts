@@ -12,6 +12,7 @@ import { MutableCheckpointMetrics } from './checkpointMetrics.js';
 import { describe } from '../shared/describe.js';
 import { FORMAT_VERSION, serializeCheckpoint } from './format.js';
 import { andThen, isThenable, type MaybePromise } from './maybePromise.js';
+import { RunResources } from './lifecycle.js';
 import { checkpointableBarrier, statefulDescriptorOf, type StatefulDescriptor } from './stateful.js';
 
 /** checkpointable's options, validated and defaulted. */
@@ -49,14 +50,6 @@ interface CommitJob {
 }
 
 /**
- * Stores used by a running pipeline. Two pipelines writing one store would restore each other's state, so the
- * second one fails at once. A WeakSet of stores, holding no state; entries leave when a run ends.
- */
-const storesInUse = new WeakSet<CheckpointStore>();
-/** Stores whose last run ended (a crash) with writes in flight: a new run waits for them before loading. */
-const storesSettling = new WeakMap<CheckpointStore, Promise<void>>();
-
-/**
  * One subscription of a checkpointable pipeline: restore, then run the source through the bound operators,
  * injecting barriers, collecting snapshots, and saving each checkpoint when its barrier reaches the end.
  *
@@ -83,8 +76,10 @@ export class CheckpointRun {
   private unsettled: { readonly checkpointId: number; readonly outputs: CheckpointedOutput<unknown>[] }[] = [];
   /** Store and sink writes still running (they may outlive a crash). */
   private ioInFlight = 0;
-  /** Set on teardown while writes are in flight: called when the last settles. */
-  private ioSettled: (() => void) | null = null;
+  /** Called, and emptied, when the last write in flight settles (see afterIo). */
+  private ioWaiters: (() => void)[] = [];
+  /** The store and sink: claimed, opened, closed. */
+  private readonly resources: RunResources;
   /** Checkpoints whose barrier is on its way, by id. Cleared on teardown. */
   private readonly pending = new Map<number, PendingCheckpoint>();
   /** Checkpoints waiting to be saved, in barrier order. Cleared on teardown. */
@@ -95,6 +90,8 @@ export class CheckpointRun {
   private processing = false;
   /** The source position after the last record (restored position at first); undefined for the beginning. */
   private lastPosition: unknown = undefined;
+  /** The id of the newest checkpoint this run restored or completed; 0 before any (for the 'close-failed' warning). */
+  private lastCompletedId = 0;
   /** Records since the last barrier. */
   private recordsSinceBarrier = 0;
   /** The subscriber of the barrier-injecting source; null until the pipeline runs, and after it ends. */
@@ -111,23 +108,25 @@ export class CheckpointRun {
     private readonly descriptors: readonly StatefulDescriptor[],
   ) {
     this.metrics = options.metrics ?? new MutableCheckpointMetrics();
+    this.resources = new RunResources(options.store, options.sink);
   }
 
+  /**
+   * Claims the store and sink, waits for a crashed run's writes on them, opens them (store, then sink), and
+   * loads the newest valid checkpoint. A failing open errors the output.
+   */
   start(): void {
-    const store = this.options.store;
-    if (storesInUse.has(store)) {
-      this.subscriber.error(new TypeError('checkpointable: this checkpoint store is already used by a running pipeline; give each pipeline its own store'));
+    const taken = this.resources.claim();
+    if (taken !== null) {
+      this.subscriber.error(taken);
       return;
     }
-    storesInUse.add(store);
     this.subscriber.add(() => this.teardown());
     const load = (): void => {
       if (this.closed) return;
-      loadLatest(store, (warning) => this.warn(warning), (checkpoint) => this.restore(checkpoint), (err) => this.fail(err));
+      loadLatest(this.options.store, (warning) => this.warn(warning), (checkpoint) => this.restore(checkpoint), (err) => this.fail(err));
     };
-    const settling = storesSettling.get(store);
-    if (settling === undefined) load();
-    else settling.then(load);
+    this.resources.acquire((step) => this.io(step), () => this.closed, load, (err) => this.fail(err));
   }
 
   // ---- restore -----------------------------------------------------------------------------------------------
@@ -145,7 +144,7 @@ export class CheckpointRun {
       }
       this.nextCheckpointId = checkpoint.checkpointId + 1;
       this.metrics.restored++;
-      this.metrics.lastCompletedId = checkpoint.checkpointId;
+      this.metrics.lastCompletedId = this.lastCompletedId = checkpoint.checkpointId;
     }
     const sink = this.options.sink;
     const recovery = { checkpointId: checkpoint?.checkpointId, receipt: undefined, codec: this.options.codec };
@@ -158,7 +157,7 @@ export class CheckpointRun {
       }
       // A final checkpoint means the pipeline finished: its operators applied their end-of-input rules (event
       // time ran to +Infinity, timers fired or were dropped), so there is nothing left to resume.
-      if (checkpoint?.final === true) this.subscriber.complete();
+      if (checkpoint?.final === true) this.complete();
       else this.run(states, checkpoint?.checkpointId);
     }, (err) => this.fail(err));
   }
@@ -460,7 +459,7 @@ export class CheckpointRun {
     const onDurable = (): void => {
       if (this.closed) return;
       this.metrics.completed++;
-      this.metrics.lastCompletedId = checkpointId;
+      this.metrics.lastCompletedId = this.lastCompletedId = checkpointId;
       this.metrics.lastSize = text.length;
       this.finish();
       this.unsettled = [];
@@ -472,7 +471,7 @@ export class CheckpointRun {
         }
       }
       if (final) {
-        this.subscriber.complete();
+        this.complete();
         return;
       }
       this.committing = false;
@@ -530,7 +529,10 @@ export class CheckpointRun {
       if (isThenable(result)) {
         this.ioInFlight++;
         const settled = (): void => {
-          if (--this.ioInFlight === 0) this.ioSettled?.();
+          if (--this.ioInFlight !== 0) return;
+          const waiters = this.ioWaiters;
+          this.ioWaiters = [];
+          for (const waiter of waiters) waiter();
         };
         result.then(settled, settled);
       }
@@ -577,17 +579,48 @@ export class CheckpointRun {
     this.subscriber.error(err);
   }
 
-  /** Runs once, on completion, error or unsubscribe (a crash, as far as checkpoints go). */
+  /**
+   * The pipeline finished: the store and sink are closed first, so that completion means everything is released;
+   * a failing close errors the output instead (the final checkpoint is durable, so a rerun just completes).
+   */
+  private complete(): void {
+    /** The first close error, boxed. */
+    let closeError: { error: unknown } | null = null;
+    const finish = (): void => {
+      if (this.closed) return;
+      if (closeError === null) this.subscriber.complete();
+      else this.subscriber.error(closeError.error);
+    };
+    const release = (): void => {
+      const closing = this.resources.release((err) => (closeError = { error: err }));
+      if (closing === undefined) finish();
+      else closing.then(finish);
+    };
+    this.afterIo(release);
+  }
+
+  /** Runs `then` once no store or sink call is in flight (at once, usually). */
+  private afterIo(then: () => void): void {
+    if (this.ioInFlight === 0) then();
+    else this.ioWaiters.push(then);
+  }
+
+  /**
+   * Runs once, on completion, error or unsubscribe (a crash, as far as checkpoints go). Store and sink writes
+   * under way are not cancelled (they may land, as after a real crash); once they have settled, the store and sink
+   * are closed (unless completion closed them already), and a new run on them waits for all of that. A close that
+   * fails here has no output left to error: it goes to onWarning ('close-failed') and metrics.closeFailed.
+   */
   private teardown(): void {
     this.closed = true;
-    const store = this.options.store;
-    storesInUse.delete(store);
-    if (this.ioInFlight !== 0) {
-      const settling = new Promise<void>((resolve) => (this.ioSettled = resolve)).then(() => {
-        if (storesSettling.get(store) === settling) storesSettling.delete(store);
-      });
-      storesSettling.set(store, settling);
-    }
+    const release = (): Promise<void> | undefined => this.resources.release((err) => {
+      this.metrics.closeFailed++;
+      this.warn(warningOf('close-failed', this.lastCompletedId, err));
+    });
+    let settled: Promise<void> | undefined;
+    if (this.ioInFlight === 0) settled = release();
+    else settled = new Promise<void>((resolve) => this.ioWaiters.push(resolve)).then(release);
+    this.resources.unclaim(settled ?? null);
     this.metrics.heldOutputs -= this.heldOutputs;
     this.metrics.inProgress -= this.inProgress;
     this.heldOutputs = this.inProgress = 0;

@@ -206,12 +206,14 @@ function resolveOptions<T, P>(options: CheckpointableOptions<T, P>): ResolvedChe
   if (every.interval !== undefined) expectNumber(NAME, 'every.interval', every.interval, 0, true);
   expectObject(NAME, 'store', store);
   for (const method of ['write', 'list', 'read'] as const) expectFunction(NAME, `store.${method}`, (store as never)[method], false);
+  for (const method of ['open', 'close'] as const) expectFunction(NAME, `store.${method}`, (store as never)[method]);
   if (delivery !== 'exactly-once' && delivery !== 'at-least-once') {
     throw optionError(NAME, 'delivery', `'exactly-once' or 'at-least-once'`, delivery);
   }
   if (sink !== undefined) {
     expectObject(NAME, 'sink', sink);
     for (const method of ['preCommit', 'commit', 'abort', 'recover'] as const) expectFunction(NAME, `sink.${method}`, (sink as never)[method], false);
+    for (const method of ['open', 'close'] as const) expectFunction(NAME, `sink.${method}`, (sink as never)[method]);
   }
   expectObject(NAME, 'codec', codec);
   if (typeof codec.name !== 'string' || codec.name.length === 0) throw optionError(NAME, 'codec.name', 'a non-empty string', codec.name);

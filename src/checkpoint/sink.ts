@@ -99,4 +99,18 @@ export interface CheckpointSink<O = unknown> {
    * `recovery.checkpointId` repeats `checkpointId`. Idempotent.
    */
   recover(checkpointId: number | undefined, recovery: SinkRecovery): MaybePromise<void>;
+  /**
+   * Optional. Called once when a checkpointable pipeline using this sink is subscribed, after the store's `open`
+   * and before `recover` (and after a crashed run's calls on it have settled and its `close` has run): take a
+   * lock, open a connection. If it throws or rejects, the output errors with that error, the store is closed,
+   * and this sink's `close` is not called.
+   */
+  open?(): MaybePromise<void>;
+  /**
+   * Optional. Called once when the pipeline ends, after its calls on this sink have settled, and before the
+   * store's `close`: release what `open` took. On completion it runs before the output completes, and a failure
+   * errors the output instead; after an error or an unsubscribe a failure goes to `onWarning` (`'close-failed'`)
+   * and `metrics.closeFailed`. Not called when `open` failed.
+   */
+  close?(): MaybePromise<void>;
 }

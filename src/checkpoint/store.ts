@@ -43,6 +43,20 @@ export interface CheckpointStore {
   list(): MaybePromise<readonly number[]>;
   /** The text stored under `checkpointId`. */
   read(checkpointId: number): MaybePromise<string>;
+  /**
+   * Optional. Called once when a checkpointable pipeline using this store is subscribed, before any `list`,
+   * `read` or `write` (after a crashed run's writes on it have settled and its `close` has run): take a lock,
+   * open a connection. If it throws or rejects, the pipeline's output errors with that error, and `close` is
+   * not called.
+   */
+  open?(): MaybePromise<void>;
+  /**
+   * Optional. Called once when the pipeline ends, after its writes to this store have settled (an unsubscribe does
+   * not cancel them): release what `open` took. On completion it runs before the output completes, and a
+   * failure errors the output instead; after an error or an unsubscribe a failure goes to `onWarning`
+   * (`'close-failed'`) and `metrics.closeFailed`. Not called when `open` failed.
+   */
+  close?(): MaybePromise<void>;
 }
 
 
