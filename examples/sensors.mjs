@@ -6,7 +6,9 @@ import { keyedTimers, keyedTimersMetrics, mainOutput, outputTag, selectTag, valu
 
 const WINDOW = 1_000;
 const started = Date.now();
-// Three sensors report every 50 ms; sensor-2 dies after 1.2 s. One reading in 20 arrives 900 ms late, behind the watermark.
+// A reading every 50 ms from three sensors in turn (so each reports every 150 ms); sensor-2 dies after 1.2 s,
+// and the other two carry on until 2.2 s, then sensor-0 reports once more at 3.2 s. The 20th reading is
+// stamped 900 ms late, behind the watermark.
 const readings$ = concat(
   interval(50).pipe(take(24), map((i) => ({ sensor: `sensor-${i % 3}`, n: 1, at: Date.now() - started - (i % 20 === 19 ? 900 : 0) }))),
   interval(50).pipe(take(20), map((i) => ({ sensor: `sensor-${i % 2}`, n: 1, at: Date.now() - started }))),
