@@ -38,15 +38,15 @@ export async function run({ quick = false, runs = quick ? 3 : 5, log = console.e
       'throughput vs mergeMap': fmtRatio(mm / row.medianMs),
     };
   }
-  const scale = quick ? ` (at N = ${fmtN(n)}, --quick; the target is set at 1e6)` : '';
   const ratio = (name) => mm / medians[name];
   return {
     id: 'syncInner',
     title: `Synchronous inner: fn = x => of(2x), capacity 100, N = ${fmtN(n)}`,
     rows,
     targets: [
-      { target: 'Sync inner: asyncWaitUnordered >= 0.8x the throughput of mergeMap(fn, 100)', measured: `${fmtRatio(ratio('asyncWaitUnordered'))}${scale}`, pass: ratio('asyncWaitUnordered') >= 0.8 },
-      { target: 'Sync inner: asyncWaitOrdered >= 0.7x the throughput of mergeMap(fn, 100)', measured: `${fmtRatio(ratio('asyncWaitOrdered'))}${scale}`, pass: ratio('asyncWaitOrdered') >= 0.7 },
+      // Set at N = 1e6: at the smaller N of --quick the report gives them no verdict (n/a).
+      { target: 'Sync inner: asyncWaitUnordered >= 0.8x the throughput of mergeMap(fn, 100)', measured: fmtRatio(ratio('asyncWaitUnordered')), pass: ratio('asyncWaitUnordered') >= 0.8, setAtN: 1e6, measuredAtN: n },
+      { target: 'Sync inner: asyncWaitOrdered >= 0.7x the throughput of mergeMap(fn, 100)', measured: fmtRatio(ratio('asyncWaitOrdered')), pass: ratio('asyncWaitOrdered') >= 0.7, setAtN: 1e6, measuredAtN: n },
     ],
   };
 }

@@ -72,8 +72,10 @@ export async function run({ quick = false, runs = quick ? 3 : 5, log = console.e
     rows,
     targets: [{
       target: 'Watermarks: a watermark every 10 records keeps >= 0.7x the no-watermark throughput',
-      measured: `${fmtRatio(ratio)}${quick ? ` (N = ${fmtN(n)}, --quick)` : ''}`,
+      measured: fmtRatio(ratio),
       pass: ratio >= 0.7,
+      setAtN: 1e6, // at the 1e5 of --quick: no verdict (n/a)
+      measuredAtN: n,
     }],
   };
 }

@@ -1,0 +1,89 @@
+import { execFileSync } from 'child_process';
+import { join } from 'path';
+
+// The benchmark report printed on the terminal (bench/report.mjs): it must fit a 120-column terminal, and a
+// target measured at a smaller N than it is set at (--quick) gets no verdict, only its figure.
+const root = join(__dirname, '..', '..');
+const WIDTH = 120;
+
+/** Runs bench/report.mjs's printReport on `results` in a child process (the bench is plain ES modules). */
+function printed(results: unknown, quick: boolean): string {
+  const script = `
+    const { printReport } = await import(${JSON.stringify(join(root, 'bench', 'report.mjs'))});
+    const machine = { node: 'v20.0.0', cpu: 'Some CPU', cpuCount: 2, date: '2026-01-01T00:00:00.000Z' };
+    printReport(${JSON.stringify(results)}, { machine, quick: ${quick}, runs: 3, wallMs: 30000 });`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+}
+
+// Rows and targets shaped like the suite's own, with its longest contender names, labels and figures.
+const memoryRow = (contender: string) => ({
+  contender, n: 1e5, medianMs: 1234.5, runs: 1, times: [1234.5],
+  extra: {
+    'baseline heap': '6.4 MB',
+    'sampled peak growth': '59.2 MB',
+    'sampled peak growth / N': '62.1 B',
+    'live bytes per buffered element (gc, all N held)': '48.2 B',
+    'heap after gc vs baseline (worst run)': '6.6 MB (+3.9%)',
+  },
+  note: '--quick: a single run',
+});
+const results = [
+  {
+    id: 'flood',
+    title: 'Flood: N records emitted synchronously, capacity 100, fn = x => Promise.resolve(2x)',
+    rows: ['asyncWaitOrdered', 'concatMapEager (mergeMap+materialize+reorder)', 'Readable.from().map(fn, {concurrency: 100})']
+      .map((contender) => ({
+        contender, n: 1e6, medianMs: 321.4, runs: 3, times: [321.4],
+        extra: { 'vs raw loop': '3.89x', 'mergeMap / this': 'n/a', 'time(N) / time(N/10)': '10.2x' },
+        note: 'mergeMap not run at 1e6 in --quick',
+      })),
+    targets: [
+      { target: 'Flood, asyncWaitOrdered: time(1e6) / time(1e5) <= 12 (linear)', measured: '10.2x', pass: true, setAtN: 1e6, measuredAtN: 1e6 },
+      {
+        target: 'Flood, asyncWaitOrdered: at N = 1e6, >= 50x faster than mergeMap(fn, 100)',
+        measured: '20.2x', pass: false, setAtN: 1e6, measuredAtN: 1e5,
+      },
+    ],
+  },
+  {
+    id: 'memory',
+    title: 'Memory: 1e5 records emitted synchronously through a 1 ms call (setTimeout), capacity 100',
+    rows: [memoryRow('asyncWaitUnordered'), memoryRow('asyncWaitOrdered')],
+    targets: [
+      {
+        target: 'Memory, asyncWaitUnordered: peak heap growth per buffered element (reported, no threshold)',
+        measured: '48.2 B live per buffered element (forced gc with all 1e5 held); sampled peak growth 5.9 MB = 62.1 B per element, garbage included',
+        pass: null,
+      },
+      { target: 'Timers: >= 1e6 registrations plus firings per second', measured: '0.62e6 /s', pass: false, setAtN: 1e6, measuredAtN: 1e6 },
+    ],
+  },
+];
+
+describe('bench report on the terminal', () => {
+  it('fits in 120 columns, with every contender, figure and target still printed', () => {
+    // Arrange / Act
+    const out = printed(results, true);
+
+    // Assert
+    const tooWide = out.split('\n').filter((line) => line.length > WIDTH);
+    expect(tooWide).toEqual([]);
+    for (const text of ['concatMapEager (mergeMap+materialize+reorder)', '48.2 B', '6.6 MB (+3.9%)', '62.1 B', '10.2x', '0.62e6 /s']) {
+      expect(out).toContain(text);
+    }
+  });
+
+  it('gives n/a, not FAIL, to a target measured at a smaller N than it is set at, and judges the others', () => {
+    // Arrange / Act
+    const out = printed(results, true);
+    const lineOf = (start: string) => out.split('\n').find((line) => line.includes(start)) ?? '';
+
+    // Assert
+    expect(lineOf('>= 50x faster than mergeMap')).toMatch(/^n\/a\b/);
+    expect(out.replace(/\s+/g, ' ')).toContain('20.2x (at N = 1e5; the target is set at N = 1e6)');
+    expect(lineOf('time(1e6) / time(1e5) <= 12')).toMatch(/^PASS\b/);
+    expect(lineOf('>= 1e6 registrations plus firings')).toMatch(/^FAIL\b/);
+    expect(lineOf('peak heap growth per buffered element')).toMatch(/^info\b/);
+    expect(out).toContain('1 target(s) pass, 1 fail, 1 n/a (measured at a smaller N than set), 1 info.');
+  });
+});
