@@ -768,7 +768,7 @@ describe('the final checkpoint', () => {
     // Assert
     expect(run.completed).toBe(true);
     const final = await readLatestCheckpoint(store);
-    expect(final).toMatchObject({ checkpointId: 2, final: true, position: '3', codec: 'json', version: 1 });
+    expect(final).toMatchObject({ checkpointId: 2, final: true, position: '3', codec: 'json', version: 2 });
     expect(final!.operators).toEqual([{ id: 'async', kind: 'asyncWaitOrdered', state: 'null' }, { id: 'sum', kind: 'keyedTimers', state: 'null' }]);
     expect(JSON.parse(final!.outputs!)).toEqual([{ checkpointId: 2, sequence: 0, element: { kind: 'record', value: 60 } }]);
     expect(bodyOf(store, 1).final).toBe(false);
@@ -1717,7 +1717,7 @@ describe('readLatestCheckpoint', () => {
     // Act
     const latest = await readLatestCheckpoint(store);
     // Assert
-    expect(latest).toMatchObject({ checkpointId: 3, version: 1, codec: 'json', final: true, position: '5' });
+    expect(latest).toMatchObject({ checkpointId: 3, version: 2, codec: 'json', final: true, position: '5' });
     expect(typeof latest!.createdAt).toBe('number');
     expect(typeof latest!.outputs).toBe('string');
   });
@@ -1725,7 +1725,7 @@ describe('readLatestCheckpoint', () => {
   it.each<[string, (text: string) => string]>([
     ['truncated', (text) => text.slice(0, text.length / 2)],
     ['a flipped byte in the body', (text) => text.replace('"position":"5"', '"position":"4"')],
-    ['the version changed (the checksum covers it)', (text) => text.replace('"version":1', '"version":2')],
+    ['the version changed (the checksum covers it)', (text) => text.replace('"version":2', '"version":3')],
     ['not a checkpoint', () => '{"hello":"world"}'],
     ['empty', () => ''],
   ])('the newest one %s: falls back to the previous one, with a corrupt-skipped warning', async (_name, mangle) => {
@@ -1787,12 +1787,12 @@ describe('readLatestCheckpoint', () => {
   it('an intact checkpoint of an unknown format version: CheckpointVersionError, no fallback', async () => {
     // Arrange
     const store = storeWithThree();
-    store.write(4, forgeCheckpoint(4, {}, 2));
+    store.write(4, forgeCheckpoint(4, {}, 3));
     // Act
     const result = readLatestCheckpoint(store);
     // Assert
     await expect(result).rejects.toBeInstanceOf(CheckpointVersionError);
-    await expect(result).rejects.toMatchObject({ checkpointId: 4, input: 2, supported: [1] });
+    await expect(result).rejects.toMatchObject({ checkpointId: 4, input: 3, supported: [1, 2] });
   });
 
   it.each<[string, (store: MemoryCheckpointStore) => CheckpointStore]>([

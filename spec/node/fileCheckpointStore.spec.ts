@@ -320,7 +320,7 @@ describe('FileCheckpointStore', () => {
       expect(await readLatestCheckpoint(new FileCheckpointStore(dir))).toMatchObject({ checkpointId: 4, final: true, position: '10' });
     });
 
-    it('writes each checkpoint as one JSON line with format, version 1, id, crc32 checksum and body', async () => {
+    it('writes each checkpoint as one JSON line with format, version 2, id, crc32 checksum and body', async () => {
       // Arrange
       const dir = freshDir();
 
@@ -333,7 +333,7 @@ describe('FileCheckpointStore', () => {
       expect(text.endsWith('\n')).toBe(true);
       expect(text.indexOf('\n')).toBe(text.length - 1);
       expect(Object.keys(file)).toEqual(['format', 'version', 'checkpointId', 'checksum', 'body']);
-      expect(file).toMatchObject({ format: 'rxjs-sluice.checkpoint', version: 1, checkpointId: 4 });
+      expect(file).toMatchObject({ format: 'rxjs-sluice.checkpoint', version: 2, checkpointId: 4 });
       expect(file.checksum).toMatch(/^crc32:[0-9a-f]{8}$/);
       expect(file.checksum).toBe(checksumOf(file));
       expect(intactText(file)).toBe(text);
@@ -375,7 +375,7 @@ describe('FileCheckpointStore', () => {
       const latest = await readLatestCheckpoint(new FileCheckpointStore(dir), { onWarning: (w) => warnings.push(w) });
 
       // Assert
-      expect(latest).toMatchObject({ checkpointId: 3, version: 1, final: false, position: '6', codec: 'json' });
+      expect(latest).toMatchObject({ checkpointId: 3, version: 2, final: false, position: '6', codec: 'json' });
       expect(warnings).toEqual([expect.objectContaining({ kind: 'corrupt-skipped', checkpointId: 4 })]);
       expect(warnings[0]!.error).toBeInstanceOf(TypeError);
     });
@@ -541,7 +541,7 @@ describe('FileCheckpointStore', () => {
     }
 
     it('fails the subscription with CheckpointVersionError and does not fall back to the older valid one', async () => {
-      // Arrange: 4 says version 99 (checksum recomputed); 2 and 3 are valid version-1 checkpoints.
+      // Arrange: 4 says version 99 (checksum recomputed); 2 and 3 are valid version-2 checkpoints.
       const dir = freshDir();
       await completedRun(dir);
       forgeVersion(dir, 4, 99);
@@ -552,7 +552,7 @@ describe('FileCheckpointStore', () => {
 
       // Assert
       expect(error).toBeInstanceOf(CheckpointVersionError);
-      expect(error).toMatchObject({ input: 99, checkpointId: 4, supported: [1] });
+      expect(error).toMatchObject({ input: 99, checkpointId: 4, supported: [1, 2] });
       expect((error as Error).message).toMatch(/version 99/);
       expect(run.warnings).toEqual([]);
       expect(run.metrics.snapshot()).toMatchObject({ corruptSkipped: 0, restored: 0, started: 0 });
@@ -563,11 +563,11 @@ describe('FileCheckpointStore', () => {
     });
 
     it('is reported as a version problem even behind a damaged newer checkpoint', async () => {
-      // Arrange: 4 torn, 3 intact but version 2, 2 valid.
+      // Arrange: 4 torn, 3 intact but version 3, 2 valid.
       const dir = freshDir();
       await completedRun(dir);
       truncateHalf(fileOf(dir, 4));
-      forgeVersion(dir, 3, 2);
+      forgeVersion(dir, 3, 3);
       const warnings: CheckpointWarning[] = [];
 
       // Act
@@ -575,7 +575,7 @@ describe('FileCheckpointStore', () => {
 
       // Assert
       expect(error).toBeInstanceOf(CheckpointVersionError);
-      expect(error).toMatchObject({ input: 2, checkpointId: 3 });
+      expect(error).toMatchObject({ input: 3, checkpointId: 3 });
       expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['corrupt-skipped', 4]]);
     });
 
@@ -583,7 +583,7 @@ describe('FileCheckpointStore', () => {
       // Arrange
       const dir = freshDir();
       await completedRun(dir);
-      writeFileSync(fileOf(dir, 4), readFileSync(fileOf(dir, 4), 'utf8').replace('"version":1', '"version":99'));
+      writeFileSync(fileOf(dir, 4), readFileSync(fileOf(dir, 4), 'utf8').replace('"version":2', '"version":99'));
       const warnings: CheckpointWarning[] = [];
 
       // Act

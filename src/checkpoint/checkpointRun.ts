@@ -1,7 +1,7 @@
 import Denque from 'denque';
 import { from, Observable, type ObservableInput, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
 import { type CheckpointCodec } from './codec.js';
-import { type CheckpointedOutput, type CheckpointSink } from './sink.js';
+import { type CheckpointedOutput, type CheckpointSink, type SinkRecovery } from './sink.js';
 import { type ReplayableSource } from './source.js';
 import { loadLatest, type CheckpointStore, type StoredCheckpoint } from './store.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
@@ -147,7 +147,7 @@ export class CheckpointRun {
       this.metrics.lastCompletedId = this.lastCompletedId = checkpoint.checkpointId;
     }
     const sink = this.options.sink;
-    const recovery = { checkpointId: checkpoint?.checkpointId, receipt: undefined, codec: this.options.codec };
+    const recovery: SinkRecovery = { checkpointId: checkpoint?.checkpointId, receipt: checkpoint?.receipt, codec: this.options.codec };
     andThen(this.io(() => sink?.recover(checkpoint?.checkpointId, recovery)), () => {
       if (this.closed) return;
       for (const output of replay) {
@@ -437,25 +437,17 @@ export class CheckpointRun {
       return;
     }
     const { exactlyOnce, sink, store } = this.options;
-    let text: string;
-    try {
-      let outputsText: string | null = null;
-      if (exactlyOnce) {
-        try {
-          outputsText = this.encode(committed);
-        } catch (err) {
-          throw new CheckpointEncodeError(checkpointId, 'outputs', committed, err);
-        }
+    let outputsText: string | null = null;
+    if (exactlyOnce) {
+      try {
+        outputsText = this.encode(committed);
+      } catch (err) {
+        this.failed(job, staged, new CheckpointEncodeError(checkpointId, 'outputs', committed, err), 'before');
+        return;
       }
-      text = serializeCheckpoint({
-        checkpointId, version: FORMAT_VERSION, createdAt: this.options.scheduler.now(), codec: this.options.codec.name, final,
-        position: checkpoint.position, outputs: outputsText,
-        operators: this.descriptors.map((d) => ({ id: d.id!, ...checkpoint.snapshots.get(d.id!)! })),
-      });
-    } catch (err) {
-      this.failed(job, staged, err, 'before');
-      return;
     }
+    /** The checkpoint's text, written once the sink's pre-commit has returned its receipt. */
+    let text = '';
     const onDurable = (): void => {
       if (this.closed) return;
       this.metrics.completed++;
@@ -489,7 +481,19 @@ export class CheckpointRun {
       if (this.closed) return;
       andThen(this.io(() => store.write(checkpointId, text)), () => commitAll(0), (err) => this.failed(job, staged, err, 'write'));
     };
-    andThen(this.io(() => sink?.preCommit(checkpointId, staged)), write, (err) => this.failed(job, staged, err, 'preCommit'));
+    // The receipt stored in checkpoint n is the one its own preCommit returned: an ambiguous epoch committed
+    // along with it was pre-committed (and receipted) by the checkpoint that wrote it.
+    andThen(this.io(() => sink?.preCommit(checkpointId, staged)), (receipt) => {
+      if (receipt !== undefined && typeof receipt !== 'string') {
+        throw new TypeError(`checkpointable: sink.preCommit(${checkpointId}) returned ${describe(receipt)}; a receipt must be a string (or nothing)`);
+      }
+      text = serializeCheckpoint({
+        checkpointId, version: FORMAT_VERSION, createdAt: this.options.scheduler.now(), codec: this.options.codec.name, final,
+        position: checkpoint.position, outputs: outputsText, receipt: receipt ?? undefined,
+        operators: this.descriptors.map((d) => ({ id: d.id!, ...checkpoint.snapshots.get(d.id!)! })),
+      });
+      write();
+    }, (err) => this.failed(job, staged, err, 'preCommit'));
   }
 
   /**

@@ -29,17 +29,22 @@ export interface StoredCheckpoint {
   readonly operators: readonly { readonly id: string; readonly kind: string; readonly state: string }[];
   /** Under `'exactly-once'`, the encoded outputs this checkpoint commits (re-released on restore); else null. */
   readonly outputs: string | null;
+  /**
+   * The receipt the sink's `preCommit` returned for this checkpoint, handed back to its `recover` on restore;
+   * undefined when it returned none, without a sink, and in a version 1 checkpoint.
+   */
+  readonly receipt: string | undefined;
 }
 
 /** The `format` field of every checkpoint file. */
 export const FORMAT = 'rxjs-sluice.checkpoint';
-/** The format version this build writes. */
-export const FORMAT_VERSION = 1;
-/** The format versions this build reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [FORMAT_VERSION];
+/** The format version this build writes: 2 added the sink's `receipt` to the body. */
+export const FORMAT_VERSION = 2;
+/** The format versions this build reads (a version 1 checkpoint has no receipt). */
+export const SUPPORTED_VERSIONS: readonly number[] = [1, FORMAT_VERSION];
 
-/** The body of a checkpoint: everything but the header fields and the checksum. */
-type Body = Omit<StoredCheckpoint, 'checkpointId' | 'version'>;
+/** The body of a checkpoint as written: everything but the header fields and the checksum; no receipt is null. */
+type Body = Omit<StoredCheckpoint, 'checkpointId' | 'version' | 'receipt'> & { readonly receipt: string | null };
 
 /**
  * The checksum of a checkpoint. It covers the header fields as well as the body, so a flipped byte in the
@@ -52,8 +57,11 @@ function checksumOf(version: unknown, checkpointId: unknown, bodyJson: string): 
 
 /** Writes a checkpoint as one line of JSON. */
 export function serializeCheckpoint(checkpoint: StoredCheckpoint): string {
-  const { checkpointId, createdAt, codec, final, position, operators, outputs } = checkpoint;
-  const body: Body = { createdAt, codec, final, position, operators: operators.map(({ id, kind, state }) => ({ id, kind, state })), outputs };
+  const { checkpointId, createdAt, codec, final, position, operators, outputs, receipt } = checkpoint;
+  const body: Body = {
+    createdAt, codec, final, position, operators: operators.map(({ id, kind, state }) => ({ id, kind, state })), outputs,
+    receipt: receipt ?? null,
+  };
   const bodyJson = JSON.stringify(body);
   const checksum = checksumOf(FORMAT_VERSION, checkpointId, bodyJson);
   return `{"format":"${FORMAT}","version":${FORMAT_VERSION},"checkpointId":${checkpointId},"checksum":"${checksum}","body":${bodyJson}}\n`;
@@ -70,7 +78,7 @@ export function parseCheckpoint(checkpointId: number, text: string): StoredCheck
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new TypeError(`checkpoint ${checkpointId}: not valid JSON (truncated or damaged): ${(err as Error).message}`);
+    throw withCause(new TypeError(`checkpoint ${checkpointId}: not valid JSON (truncated or damaged): ${(err as Error).message}`), err);
   }
   const file = parsed as Record<string, unknown> | null;
   if (file === null || typeof file !== 'object' || file['format'] !== FORMAT) {
@@ -84,19 +92,27 @@ export function parseCheckpoint(checkpointId: number, text: string): StoredCheck
   if (file['checkpointId'] !== checkpointId) {
     throw new TypeError(`checkpoint ${checkpointId}: the file says it is checkpoint ${String(file['checkpointId'])}`);
   }
-  if (!SUPPORTED_VERSIONS.includes(file['version'] as number)) {
+  const version = file['version'] as number;
+  if (!SUPPORTED_VERSIONS.includes(version)) {
     throw new CheckpointVersionError(checkpointId, file['version'], SUPPORTED_VERSIONS);
   }
-  const { createdAt, codec, final, position, operators, outputs } = body;
+  const { createdAt, codec, final, position, operators, outputs, receipt } = body;
   const wellFormed =
     typeof createdAt === 'number' && typeof codec === 'string' && typeof final === 'boolean' &&
     (position === null || typeof position === 'string') && (outputs === null || typeof outputs === 'string') &&
+    (version === 1 ? receipt === undefined : receipt === null || typeof receipt === 'string') &&
     Array.isArray(operators) &&
     operators.every((op: Record<string, unknown> | null) =>
       op !== null && typeof op === 'object' && typeof op['id'] === 'string' && typeof op['kind'] === 'string' && typeof op['state'] === 'string');
   if (!wellFormed) throw new TypeError(`checkpoint ${checkpointId}: a field of the body is missing or has the wrong type`);
   return {
-    checkpointId, version: FORMAT_VERSION, createdAt, codec, final, position, outputs,
+    checkpointId, version, createdAt, codec, final, position, outputs, receipt: typeof receipt === 'string' ? receipt : undefined,
     operators: operators as StoredCheckpoint['operators'],
   };
+}
+
+/** Attaches the underlying error as `cause` (the ES2020 Error constructor takes no options). */
+function withCause<E extends Error>(error: E, cause: unknown): E {
+  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true });
+  return error;
 }
