@@ -9,6 +9,7 @@ import {
 import { FileCheckpointStore } from 'rxjs-sluice/node';
 import { checksumOf, intactText, type CheckpointFile } from '../support/checkpoints';
 import { spyOnSyncFsyncs } from '../support/fsyncs';
+import { crash } from '../support/crash';
 import { tempDirs } from '../support/tempDirs';
 
 /**
@@ -285,8 +286,9 @@ describe('FileCheckpointStore', () => {
       const opened1: unknown[] = [];
       const metrics1 = checkpointMetrics();
       const emitted1: CheckpointedOutput<number>[] = [];
+      const firstStore = new FileCheckpointStore(dir);
       const first = checkpointable({
-        source: spiedSource([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], opened1), store: new FileCheckpointStore(dir), every: { records: 3 },
+        source: spiedSource([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], opened1), store: firstStore, every: { records: 3 },
         metrics: metrics1,
       }).pipe(asyncWaitOrdered((x: number) => new Promise<number>((resolve) => held.push({ x, resolve })), { id: 'enrich' }));
       const subscription: Subscription = first.subscribe({ next: (o) => emitted1.push(o) });
@@ -295,7 +297,7 @@ describe('FileCheckpointStore', () => {
       await new Promise((r) => setTimeout(r, 5));
 
       // Act: crash (unsubscribe) before the final checkpoint; then restart over the same directory.
-      subscription.unsubscribe();
+      await crash(subscription, firstStore);
       const afterCrash = await readLatestCheckpoint(new FileCheckpointStore(dir));
       const opened2: unknown[] = [];
       const calls2: number[] = [];

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { NEVER, concat, from } from 'rxjs';
 import { CheckpointStoreError, checkpointable, type CheckpointWarning, type ReplayableSource, type SourceItem } from 'rxjs-sluice';
 import { FileCheckpointStore, FileCheckpointStoreError } from 'rxjs-sluice/node';
+import { crash } from '../support/crash';
 import { tempDirs } from '../support/tempDirs';
 
 /**
@@ -106,10 +107,11 @@ describe('FileCheckpointStore errors', () => {
     };
 
     // Act
-    const run = checkpointable({ source, store: new FileCheckpointStore(dir), every: { records: 1 }, onWarning: (w) => warnings.push(w) }).pipe().subscribe();
+    const store = new FileCheckpointStore(dir);
+    const run = checkpointable({ source, store, every: { records: 1 }, onWarning: (w) => warnings.push(w) }).pipe().subscribe();
     const deadline = Date.now() + 2_000;
     while (warnings.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
-    run.unsubscribe();
+    await crash(run, store);
 
     // Assert
     expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['checkpoint-failed', 1], ['checkpoint-failed', 2]]);

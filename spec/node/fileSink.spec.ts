@@ -8,6 +8,7 @@ import {
 } from 'rxjs-sluice';
 import { FileCheckpointStore, FileSink, readCommitted } from 'rxjs-sluice/node';
 import { spyOnSyncFsyncs } from '../support/fsyncs';
+import { crash } from '../support/crash';
 import { tempDirs } from '../support/tempDirs';
 
 /**
@@ -34,8 +35,8 @@ const out = (checkpointId: number, sequence: number, value: unknown): Checkpoint
 /** The JSON lines FileSink writes for outputs: one per output element (the file name carries the epoch). */
 const linesOf = (outputs: readonly CheckpointedOutput<unknown>[]): string => outputs.map((o) => `${JSON.stringify(o.element)}\n`).join('');
 
-/** Pending and committed epoch files in a directory, sorted (checksum files, `.sum`, have tests of their own). */
-const filesIn = (dir: string): string[] => readdirSync(dir).filter((n) => !/\.sum(\.pending)?$/.test(n)).sort();
+/** Pending and committed epoch files in a directory, sorted (checksum files, `.sum`, and lock files have tests of their own). */
+const filesIn = (dir: string): string[] => readdirSync(dir).filter((n) => !/\.sum(\.pending)?$/.test(n) && !n.startsWith('sluice-sink.lock')).sort();
 
 // ---- the protocol --------------------------------------------------------------------------------------------
 
@@ -374,6 +375,8 @@ describe('FileSink', () => {
     interface Pipeline {
       readonly output: Observable<CheckpointedOutput<unknown>>;
       readonly metrics: CheckpointMetrics;
+      /** The store and sink (unwrapped), whose locks a crash gives up. */
+      readonly files: readonly [FileCheckpointStore, FileSink];
     }
 
     /**
@@ -405,7 +408,7 @@ describe('FileSink', () => {
           onTimer: (_t, ctx) => ctx.emit(`total ${ctx.key}=${ctx.state.value()}`),
         }, { id: 'running-sum' }),
       );
-      return { output, metrics };
+      return { output, metrics, files: [store, sink] };
     }
 
     /**
@@ -417,7 +420,7 @@ describe('FileSink', () => {
       let error: unknown;
       const subscription = p.output.subscribe({ error: (e: unknown) => (error = e) });
       await until(() => error !== undefined || p.metrics.completed >= checkpoints);
-      subscription.unsubscribe();
+      await crash(subscription, ...p.files);
       if (error !== undefined) throw error;
       expect(p.metrics.completed).toBe(checkpoints);
     }
@@ -484,7 +487,7 @@ describe('FileSink', () => {
       const first = pipeline(dir, { sink: (s) => ({ ...bind(s), commit: (id) => (id === 3 ? new Promise<void>(() => {}) : s.commit(id)) }) });
       const subscription = first.output.subscribe();
       await until(() => pendingFiles(dir).includes(pendingName(3)) && existsCheckpoint(dir, 3));
-      subscription.unsubscribe();
+      await crash(subscription, ...first.files);
       const pendingAtCrash = pendingFiles(dir);
 
       // Act
@@ -504,7 +507,7 @@ describe('FileSink', () => {
       const first = pipeline(dir, { store: (s) => ({ ...bind(s), write: (id, text) => (id === 3 ? new Promise<void>(() => {}) : s.write(id, text)) }) });
       const subscription = first.output.subscribe();
       await until(() => pendingFiles(dir).includes(pendingName(3)));
-      subscription.unsubscribe();
+      await crash(subscription, ...first.files);
       const latestAtCrash = await readLatestCheckpoint(new FileCheckpointStore(join(dir, 'checkpoints')));
       const recovered: string[][] = [];
       const restarted = pipeline(dir, {
@@ -560,11 +563,12 @@ describe('FileSink after a crash, with FileCheckpointStore', () => {
         read: (id) => files.read(id),
       };
       const warnings: CheckpointWarning[] = [];
+      const sink = new FileSink(sinkDir);
       const subscription = checkpointable({
-        source: endless(VALUES.slice(0, 2)), store, sink: new FileSink(sinkDir), every: { records: 1 }, onWarning: (w) => warnings.push(w),
+        source: endless(VALUES.slice(0, 2)), store, sink, every: { records: 1 }, onWarning: (w) => warnings.push(w),
       }).pipe().subscribe();
       await until(() => warnings.length > 0);
-      subscription.unsubscribe();
+      await crash(subscription, sink);
       return warnings;
     }
 
@@ -607,11 +611,10 @@ describe('FileSink after a crash, with FileCheckpointStore', () => {
     // Arrange: run 1 (every 2 records) commits epochs [a, b] and [c, d], then crashes; checkpoint 2 then rots.
     const storeDir = freshDir();
     const sinkDir = freshDir();
-    const run1 = checkpointable({
-      source: endless(['a', 'b', 'c', 'd']), store: new FileCheckpointStore(storeDir), sink: new FileSink(sinkDir), every: { records: 2 },
-    }).pipe().subscribe();
+    const files = [new FileCheckpointStore(storeDir), new FileSink(sinkDir)] as const;
+    const run1 = checkpointable({ source: endless(['a', 'b', 'c', 'd']), store: files[0], sink: files[1], every: { records: 2 } }).pipe().subscribe();
     await until(() => readdirSync(sinkDir).filter((n) => n.endsWith('.jsonl')).length === 2);
-    run1.unsubscribe();
+    await crash(run1, ...files);
     writeFileSync(join(storeDir, `checkpoint-${pad20(2)}.json`), '{"format":"rxjs-sluice.checkpoint","vers');
     const committedBefore = readCommitted(sinkDir);
 
