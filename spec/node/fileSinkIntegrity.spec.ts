@@ -6,6 +6,7 @@ import {
   type CheckpointedOutput, type ReplayableSource, type SinkRecovery, type SourceItem,
 } from 'rxjs-sluice';
 import { FileCheckpointStore, FileSink, FileSinkCorruptError, readCommitted } from 'rxjs-sluice/node';
+import { crash } from '../support/crash';
 import { tempDirs } from '../support/tempDirs';
 
 /**
@@ -41,9 +42,9 @@ async function committedEpochs(dir: string, ids: readonly number[]): Promise<Map
   return receipts;
 }
 
-/** Every file of a directory with its content, to check that a refused recover changed nothing. */
+/** Every epoch and checksum file of a directory with its content, to check that a refused recover changed nothing. */
 const snapshotOf = (dir: string): Record<string, string> =>
-  Object.fromEntries(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+  Object.fromEntries(readdirSync(dir).filter((name) => name.startsWith('epoch-')).sort().map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 
 /** What a promise rejects with (fails the test when it resolves). */
 const rejectionOf = (promise: Promise<unknown>): Promise<unknown> =>
@@ -258,6 +259,56 @@ describe('FileSink damage detection', () => {
   });
 });
 
+describe('FileSink output written before checksum files existed', () => {
+  /** Epochs 1..3 committed, then every checksum file removed: what a FileSink of an earlier version left. */
+  async function oldOutput(dir: string): Promise<Map<number, string>> {
+    const receipts = await committedEpochs(dir, [1, 2, 3]);
+    for (const id of [1, 2, 3]) unlinkSync(sumFile(dir, id));
+    return receipts;
+  }
+
+  it('is taken as it is by a restore of a checkpoint without a receipt (also written before): it gets checksum files', async () => {
+    // Arrange
+    const dir = freshDir();
+    const receipts = await oldOutput(dir);
+
+    // Act
+    await new FileSink(dir).recover(3, recovery(3, undefined));
+
+    // Assert: the same chain as if the checksum files had been there all along.
+    expect(readdirSync(dir).filter((n) => n.endsWith('.sum'))).toHaveLength(3);
+    expect(readCommitted(dir).split('\n').filter(Boolean)).toHaveLength(6);
+    await expect(new FileSink(dir).recover(3, recovery(3, receipts.get(3)))).resolves.toBeUndefined();
+  });
+
+  it('is damage when the restored checkpoint has a receipt: its checksum files were deleted', async () => {
+    // Arrange
+    const dir = freshDir();
+    const receipts = await oldOutput(dir);
+
+    // Act
+    const error = await rejectionOf(new FileSink(dir).recover(3, recovery(3, receipts.get(3))));
+
+    // Assert
+    expect(error).toBeInstanceOf(FileSinkCorruptError);
+    expect(error).toMatchObject({ epoch: 1, input: sumFile(dir, 1) });
+  });
+
+  it('is damage when some epochs have checksum files and others not, receipt or not', async () => {
+    // Arrange
+    const dir = freshDir();
+    await committedEpochs(dir, [1, 2, 3]);
+    unlinkSync(sumFile(dir, 2));
+
+    // Act
+    const error = await rejectionOf(new FileSink(dir).recover(3, recovery(3, undefined)));
+
+    // Assert
+    expect(error).toBeInstanceOf(FileSinkCorruptError);
+    expect(error).toMatchObject({ epoch: 2, input: sumFile(dir, 2) });
+  });
+});
+
 describe('FileSink damage, restarting a pipeline', () => {
   /** `values`, then stays open: a run over it ends only by a crash. */
   const endless = (values: readonly string[]): ReplayableSource<string, number> => ({
@@ -266,14 +317,14 @@ describe('FileSink damage, restarting a pipeline', () => {
 
   /** Runs a pipeline (a checkpoint every record) over `values` until `epochs` epochs are committed, then crashes. */
   async function crashedRun(storeDir: string, sinkDir: string, values: readonly string[], epochs: number): Promise<void> {
-    const run = checkpointable({ source: endless(values), store: new FileCheckpointStore(storeDir), sink: new FileSink(sinkDir), every: { records: 1 } })
-      .pipe().subscribe();
+    const files = [new FileCheckpointStore(storeDir), new FileSink(sinkDir)] as const;
+    const run = checkpointable({ source: endless(values), store: files[0], sink: files[1], every: { records: 1 } }).pipe().subscribe();
     const deadline = Date.now() + 3_000;
     while (readdirSync(sinkDir).filter((n) => n.endsWith('.jsonl')).length < epochs) {
       if (Date.now() > deadline) throw new Error('the run did not commit in time');
       await new Promise((r) => setTimeout(r, 1));
     }
-    run.unsubscribe();
+    await crash(run, ...files);
   }
 
   const restart = (storeDir: string, sinkDir: string, values: readonly string[]): Promise<unknown> =>
@@ -295,5 +346,21 @@ describe('FileSink damage, restarting a pipeline', () => {
     expect(error).toBeInstanceOf(FileSinkCorruptError);
     expect(error).toMatchObject({ epoch: 2 });
     expect(snapshotOf(sinkDir)).toEqual(before);
+  });
+
+  it('the newest committed epoch deleted stops the restart too: the checkpoint\'s receipt says it should be there', async () => {
+    // Arrange
+    const storeDir = freshDir();
+    const sinkDir = freshDir();
+    await crashedRun(storeDir, sinkDir, ['a', 'b', 'c'], 3);
+    unlinkSync(dataFile(sinkDir, 3));
+    unlinkSync(sumFile(sinkDir, 3));
+
+    // Act
+    const error = await restart(storeDir, sinkDir, ['a', 'b', 'c', 'd']);
+
+    // Assert
+    expect(error).toBeInstanceOf(FileSinkCorruptError);
+    expect(error).toMatchObject({ epoch: 3, checkpointId: 3 });
   });
 });

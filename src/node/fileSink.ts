@@ -179,7 +179,9 @@ export class FileSink implements CheckpointSink<unknown> {
 
   /**
    * Commits the pending epochs up to the restored checkpoint, deletes later ones, then verifies every committed
-   * epoch against its checksum file, and the whole against the restored checkpoint's receipt (when it has one).
+   * epoch against its checksum file, and the whole against the restored checkpoint's receipt. A checkpoint
+   * without a receipt (written before receipts existed) over epochs without any checksum file (idem) is taken
+   * as it is: the epochs get their checksum files, and are checked from then on.
    * Fails with `CheckpointRestoreError` when committed epochs lie beyond the restored checkpoint (see the repair
    * in docs/checkpoints.md) or were written with another codec, and with `FileSinkCorruptError` on damage.
    */
@@ -197,8 +199,15 @@ export class FileSink implements CheckpointSink<unknown> {
       }
       await syncDirectory(this.dir);
       const settled = await readdir(this.dir);
+      const committed = union(idsOf(settled, EPOCH_FILE.data), idsOf(settled, EPOCH_FILE.sum));
+      if (recovery?.receipt === undefined && committed.length !== 0 && idsOf(settled, EPOCH_FILE.sum).length === 0) {
+        // A checkpoint without a receipt, over epochs without checksum files: both written before FileSink had
+        // them. There is nothing to check them against: take them as they are, and checksum them from here on.
+        this.committed = await this.adopt(committed, checkpointId);
+        return;
+      }
       const verifier = new EpochVerifier(this.dir, checkpointId);
-      for (const id of union(idsOf(settled, EPOCH_FILE.data), idsOf(settled, EPOCH_FILE.sum))) {
+      for (const id of committed) {
         const sum = verifier.next(id, await readForCheck(join(this.dir, dataName(id))), await readForCheck(join(this.dir, sumName(id))));
         if (sum.codec !== this.codec.name) {
           throw new CheckpointRestoreError(checkpointId ?? 0, sum.codec,
@@ -214,6 +223,21 @@ export class FileSink implements CheckpointSink<unknown> {
       }
       this.committed = verifier.point;
     });
+  }
+
+  /** Writes the checksum files of epochs that have none (output written before checksum files existed). */
+  private async adopt(epochs: readonly number[], checkpointId: number | undefined): Promise<ChainPoint> {
+    let point = GENESIS;
+    for (const epoch of epochs) {
+      const file = join(this.dir, dataName(epoch));
+      const data = await readForCheck(file);
+      if (!Buffer.isBuffer(data)) throw new FileSinkCorruptError(this.dir, file, epoch, checkpointId, `cannot be read (${String((data.error as Error)?.message ?? data.error)})`, data.error);
+      const sealed = sealEpoch(point, epoch, this.codec.name, data);
+      await writeRegularFile(join(this.dir, sumName(epoch)), serializeSum(sealed.sum));
+      point = sealed.point;
+    }
+    await syncDirectory(this.dir);
+    return point;
   }
 
   /**
