@@ -1,9 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { readLatestCheckpoint } from 'rxjs-sluice';
-import { FileCheckpointStore, readCommitted } from 'rxjs-sluice/node';
+import { lastValueFrom, toArray } from 'rxjs';
+import { arraySource, checkpointable, readLatestCheckpoint } from 'rxjs-sluice';
+import { DirectoryLockedError, FileCheckpointStore, FileSink, readCommitted } from 'rxjs-sluice/node';
 
 /**
  * The process-level crash test (brief: checkpoints-semantics.md, "Node subpath"): a child Node process runs an
@@ -90,6 +91,29 @@ job.pipe(
     process.stderr.write('pipeline error: ' + (err && err.stack ? err.stack : String(err)) + '\\n');
     process.exitCode = 1;
   },
+});
+`;
+
+/**
+ * A child that takes the locks of `<dir>/checkpoints` (a FileCheckpointStore) and `<dir>/output` (a FileSink) once
+ * it reads a line on stdin (so that several children can be started first and then race), says `held` and keeps
+ * them until it is killed, or with `exit`, exits at once without closing them. When a lock is taken it says
+ * `locked <error name> <owner pid>`.
+ */
+const LOCK_CHILD = `'use strict';
+const { FileCheckpointStore, FileSink } = require('./pkg/node/index.js');
+const [dir, mode] = process.argv.slice(2);
+process.stdin.once('data', async () => {
+  try {
+    await new FileCheckpointStore(dir + '/checkpoints').open();
+    await new FileSink(dir + '/output').open();
+  } catch (err) {
+    process.stdout.write('locked ' + err.name + ' ' + (err.owner ? err.owner.pid : '-') + '\\n');
+    process.exit(0);
+  }
+  process.stdout.write('held\\n');
+  if (mode === 'exit') process.exit(0);
+  setInterval(() => undefined, 1000);
 });
 `;
 
@@ -189,6 +213,7 @@ beforeAll(() => {
   writeFileSync(join(work, 'pkg', 'package.json'), '{ "type": "commonjs" }\n');
   symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'), 'dir');
   writeFileSync(join(work, 'child.cjs'), CHILD);
+  writeFileSync(join(work, 'lock-child.cjs'), LOCK_CHILD);
 }, 60_000);
 
 afterAll(() => {
@@ -253,5 +278,139 @@ describe('a checkpointable pipeline in a child process killed with SIGKILL', () 
       .toEqual({ lines: expected.split('\n').length, firstDifference: undefined });
     expect(actual).toBe(expected);
     expect(end.pending).toBe(0);
+    // The temporary files of writes the kills cut short were deleted when the next run took the directory.
+    expect(readdirSync(join(stateDir, 'checkpoints')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 60_000);
+});
+
+describe('directory locks across processes', () => {
+  /** A started lock child: `go()` makes it take the locks; `firstLine` is what it then says. */
+  interface LockChild {
+    readonly child: ChildProcess;
+    go(): void;
+    readonly firstLine: Promise<string>;
+    readonly exited: Promise<void>;
+  }
+
+  function lockChild(dir: string, mode: 'hold' | 'exit' = 'hold'): LockChild {
+    const child = spawn(process.execPath, [join(work, 'lock-child.cjs'), dir, mode], { cwd: work, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const firstLine = new Promise<string>((resolve, reject) => {
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.includes('\n')) resolve(stdout.slice(0, stdout.indexOf('\n')));
+      });
+      child.on('close', (code) => reject(new Error(`the lock child exited (${code}) without a word: ${stderr}`)));
+    });
+    const exited = new Promise<void>((resolve) => child.on('close', () => {
+      children.delete(child);
+      resolve();
+    }));
+    return { child, go: () => child.stdin!.write('go\n'), firstLine, exited };
+  }
+
+  /** Stops a child that holds its locks the way a crash does. */
+  async function kill(holder: LockChild): Promise<void> {
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+  }
+
+  const rejectionOf = (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e);
+
+  /** The newest lock file of a directory, parsed. */
+  function newestLock(dir: string, role: 'store' | 'sink'): Record<string, unknown> {
+    const names = readdirSync(dir).filter((n) => n.startsWith(`sluice-${role}.lock-`)).sort();
+    return JSON.parse(readFileSync(join(dir, names[names.length - 1]!), 'utf8')) as Record<string, unknown>;
+  }
+
+  it('a live child process holding the directories: the parent\'s store, sink and pipeline are refused with DirectoryLockedError naming its pid', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(work, 'locked-'));
+    const holder = lockChild(dir);
+    holder.go();
+    expect(await holder.firstLine).toBe('held');
+
+    // Act
+    const storeError = await rejectionOf(new FileCheckpointStore(join(dir, 'checkpoints')).open());
+    const sinkError = await rejectionOf(new FileSink(join(dir, 'output')).open());
+    const pipelineError = await rejectionOf(lastValueFrom(checkpointable({
+      source: arraySource([1, 2, 3]), store: new FileCheckpointStore(join(dir, 'checkpoints')), sink: new FileSink(join(dir, 'output')), every: { records: 1 },
+    }).pipe().pipe(toArray())));
+    await kill(holder);
+
+    // Assert
+    for (const error of [storeError, sinkError, pipelineError]) {
+      expect(error).toBeInstanceOf(DirectoryLockedError);
+      expect(error).toMatchObject({ owner: { pid: holder.child.pid } });
+      expect((error as Error).message).toContain(`pid ${holder.child.pid}`);
+    }
+    expect(readdirSync(join(dir, 'output')).filter((n) => n.startsWith('epoch-'))).toEqual([]);
+    expect(readdirSync(join(dir, 'checkpoints')).filter((n) => n.startsWith('checkpoint-'))).toEqual([]);
+  }, 20_000);
+
+  it('a SIGKILLed owner does not block its restart: the locks are taken over and the pipeline runs to completion', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(work, 'killed-owner-'));
+    const holder = lockChild(dir);
+    holder.go();
+    expect(await holder.firstLine).toBe('held');
+    await kill(holder);
+    const store = new FileCheckpointStore(join(dir, 'checkpoints'));
+    const sink = new FileSink(join(dir, 'output'));
+
+    // Act
+    await store.open();
+    await sink.open();
+    const lockAfterTakeover = newestLock(join(dir, 'checkpoints'), 'store');
+    await store.close();
+    await sink.close();
+    const outputs = await lastValueFrom(checkpointable({ source: arraySource(['a', 'b']), store, sink, every: { records: 1 } }).pipe().pipe(toArray()));
+
+    // Assert
+    expect(lockAfterTakeover).toMatchObject({ pid: process.pid, released: false });
+    expect(outputs).toHaveLength(2);
+    expect(readCommitted(join(dir, 'output'))).toBe('{"kind":"record","value":"a"}\n{"kind":"record","value":"b"}\n');
+  }, 20_000);
+
+  it('lets exactly one of several processes racing to take over a dead owner\'s locks win', async () => {
+    // Arrange: a dead owner's locks; four children ready to take them at the same moment.
+    const dir = mkdtempSync(join(work, 'race-'));
+    const dead = lockChild(dir);
+    dead.go();
+    expect(await dead.firstLine).toBe('held');
+    await kill(dead);
+    const contenders = Array.from({ length: 4 }, () => lockChild(dir));
+    await new Promise((r) => setTimeout(r, 300)); // let them all load the package
+
+    // Act
+    for (const c of contenders) c.go();
+    const said = await Promise.all(contenders.map((c) => c.firstLine));
+    const winners = contenders.filter((_, i) => said[i] === 'held');
+    for (const c of contenders) await kill(c);
+
+    // Assert: one holds both locks; every other one was refused with the winner's pid.
+    expect(winners).toHaveLength(1);
+    const losers = said.filter((line) => line !== 'held');
+    expect(losers).toHaveLength(3);
+    for (const line of losers) expect(line).toBe(`locked DirectoryLockedError ${winners[0]!.child.pid}`);
+  }, 20_000);
+
+  it('a process that exits without closing gives its locks back on exit', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(work, 'exited-'));
+    const holder = lockChild(dir, 'exit');
+
+    // Act
+    holder.go();
+    expect(await holder.firstLine).toBe('held');
+    await holder.exited;
+
+    // Assert: released (not merely stale), so a process on another host could take them too.
+    expect(newestLock(join(dir, 'checkpoints'), 'store')).toMatchObject({ pid: holder.child.pid, released: true });
+    expect(newestLock(join(dir, 'output'), 'sink')).toMatchObject({ pid: holder.child.pid, released: true });
+  }, 20_000);
 });
