@@ -25,7 +25,7 @@ interface KeyedTimersSnapshot<K, S> {
 function isKeyedTimersSnapshot(value: unknown): value is KeyedTimersSnapshot<TimerKey, unknown> {
   const snapshot = value as Record<string, unknown> | null;
   if (snapshot === null || typeof snapshot !== 'object') return false;
-  const isKey = (key: unknown): boolean => typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key));
+  const isKey = (key: unknown): boolean => typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key));
   const isPairs = (pairs: unknown, second: (v: unknown) => boolean): boolean =>
     Array.isArray(pairs) && pairs.every((pair) => Array.isArray(pair) && pair.length === 2 && isKey(pair[0]) && second(pair[1]));
   const watermark = snapshot['watermark'];
@@ -175,10 +175,15 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
       this.fail(new KeyedProcessError(OPERATOR, 'key', value, undefined, err));
       return;
     }
-    if (typeof key !== 'string' && (typeof key !== 'number' || Number.isNaN(key))) {
-      const cause = new TypeError(`${OPERATOR}: fn.key must return a string or a number (not NaN), got ${describe(key)}`);
-      this.fail(new KeyedProcessError(OPERATOR, 'key', value, undefined, cause));
-      return;
+    if (typeof key !== 'string') {
+      // A key must survive a checkpoint: a string or a finite number (NaN and ±Infinity have no JSON), refused
+      // here, where it appears, and also without an id, so that adding one never breaks a running pipeline.
+      if (typeof key !== 'number' || !Number.isFinite(key)) {
+        const cause = new TypeError(`${OPERATOR}: fn.key must return a string or a finite number, got ${describe(key)}`);
+        this.fail(new KeyedProcessError(OPERATOR, 'key', value, undefined, cause));
+        return;
+      }
+      if (key === 0) key = 0 as K; // -0 and 0 are one key (as for a Map): the callbacks, timers and snapshots see 0
     }
     const timestamp = input.timestamp;
     this.metrics.records++;

@@ -141,7 +141,7 @@ export interface OnTimerContext<K, O, S> extends KeyedContext<K, O, S> {
  * ```
  */
 export interface KeyedProcessFunction<I, O, K extends string | number = string | number, S = unknown> {
-  /** Extracts the key of a record's value: a string, or a number other than NaN. */
+  /** Extracts the key of a record's value: a string, or a finite number (-0 is the key 0). Anything else errors the output with a `KeyedProcessError`. */
   key(value: I): K;
   /** Called once per record, with the record's key as the current key. */
   processElement(value: I, ctx: KeyedContext<K, O, S>): void;
