@@ -9,6 +9,7 @@ import {
 const EXPECTED_RUNTIME_EXPORTS = [
   'AsyncCallError',
   'AsyncTimeoutError',
+  'CheckpointBindingError',
   'CheckpointCorruptError',
   'CheckpointEncodeError',
   'CheckpointRestoreError',

@@ -47,3 +47,4 @@ export { CheckpointVersionError } from './checkpoint/CheckpointVersionError.js';
 export { CheckpointRestoreError } from './checkpoint/CheckpointRestoreError.js';
 export { CheckpointEncodeError } from './checkpoint/CheckpointEncodeError.js';
 export { CheckpointStoreError } from './checkpoint/CheckpointStoreError.js';
+export { CheckpointBindingError } from './checkpoint/CheckpointBindingError.js';

@@ -3,7 +3,7 @@ import {
   Observable, Subject, from, lastValueFrom, map, of, pipe, range, take, tap, throwError, timer, toArray,
 } from 'rxjs';
 import {
-  AsyncCallError, AsyncTimeoutError, arraySource, asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, barrier,
+  AsyncCallError, AsyncTimeoutError, arraySource, asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, barrier, CheckpointBindingError,
   checkpointable, mapRecords, MemoryCheckpointStore, record, toRecords, values, watermark,
   type AsyncCallContext, type AsyncWaitCounters, type AsyncWaitOptions, type AsyncWaitValuesOptions, type StreamElement,
 } from 'rxjs-sluice';
@@ -118,6 +118,7 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s with input: \'values\'', (name, operator
             timedOut: 0,
             retried: 0,
             emitted: run.outputs.length,
+            watermarksCoalesced: 0,
           });
         }),
         { numRuns: 150 },
@@ -627,8 +628,8 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s with input: \'values\'', (name, operator
       expect(store.list()).toEqual([]);
     });
 
-    it('hidden inside a composed operator (invisible to pipe), errors at the first barrier with the same TypeError', () => {
-      // Arrange: every: { records: 1 } puts barrier 1 right after record 1.
+    it('hidden inside a composed operator (invisible to pipe), errors as it is subscribed, before fn sees anything', () => {
+      // Arrange
       const store = new MemoryCheckpointStore();
       const seen: unknown[] = [];
       const composed = pipe(mapRecords((x: number) => x), operator((x: unknown) => {
@@ -637,10 +638,10 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s with input: \'values\'', (name, operator
       }, { id: 'hidden', input: 'values' }));
       // Act
       const run = start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 1 } }).pipe(composed));
-      // Assert: fn saw record 1 (as a plain value: it cannot tell), then barrier 1 failed the output.
-      expect(run.error).toBeInstanceOf(TypeError);
-      expect((run.error as Error).message).toContain(`${name}: option input: 'values' cannot be used inside a checkpointable pipeline`);
-      expect(seen).toEqual([record(1)]);
+      // Assert: the pipeline refuses the hidden stateful operator (a CheckpointBindingError, which is a TypeError).
+      expect(run.error).toBeInstanceOf(CheckpointBindingError);
+      expect((run.error as Error).message).toContain(`the ${name} (id "hidden") is inside a composed operator`);
+      expect(seen).toEqual([]);
       expect(run.outputs).toEqual([]);
       expect(store.list()).toEqual([]);
     });

@@ -3,7 +3,7 @@ import {
   type Observable, type OperatorFunction,
 } from 'rxjs';
 import {
-  arraySource, asyncWaitOrdered, asyncWaitUnordered, CheckpointCorruptError, CheckpointEncodeError, CheckpointRestoreError,
+  arraySource, asyncWaitOrdered, asyncWaitUnordered, CheckpointBindingError, CheckpointCorruptError, CheckpointEncodeError, CheckpointRestoreError,
   checkpointable, checkpointMetrics, CheckpointVersionError, jsonCodec, keyedTimers, mapRecords, MemoryCheckpointStore,
   readLatestCheckpoint, withWatermarks, type CheckpointableOptions, type CheckpointCodec, type CheckpointedOutput,
   type CheckpointSink, type CheckpointStore, type CheckpointWarning, type KeyedProcessFunction, type ReplayableSource,
@@ -382,16 +382,19 @@ describe('checkpointable pipe(): the id rules', () => {
     ['asyncWaitUnordered', () => asyncWaitUnordered(double, { id: 'hidden' })],
     ['keyedTimers', () => keyedTimers(runningSum, { id: 'hidden' })],
     ['withWatermarks', () => withWatermarks<number>({ input: 'elements', timestampOf: (x) => x, maxOutOfOrderness: 0, id: 'hidden' })],
-  ])('a %s hidden inside rxjs pipe(...): the first barrier errors the output ("inside a composed operator")', (kind, make) => {
+  ])('a %s hidden inside rxjs pipe(...): the output errors with CheckpointBindingError as it is subscribed, before any record flows', (kind, make) => {
     // Arrange: the stateful operator is inside one composed argument, where pipe() cannot see it.
     const store = new MemoryCheckpointStore();
-    const composed = pipe(mapRecords((x: number) => x), make());
+    const seen: number[] = [];
+    const composed = pipe(mapRecords((x: number) => (seen.push(x), x)), make());
     // Act
     const run = start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 1 } }).pipe(composed));
-    // Assert: it fails at barrier 1, before any checkpoint or output.
-    expect(run.error).toBeInstanceOf(TypeError);
+    // Assert: no record reached any operator, and nothing was checkpointed.
+    expect(run.error).toBeInstanceOf(CheckpointBindingError);
     expect((run.error as Error).message).toContain('inside a composed operator');
     expect((run.error as Error).message).toContain(`${kind} (id "hidden")`);
+    expect((run.error as CheckpointBindingError).input).toEqual({ kind, id: 'hidden' });
+    expect(seen).toEqual([]);
     expect(run.outputs).toEqual([]);
     expect(store.list()).toEqual([]);
   });
@@ -966,34 +969,31 @@ describe('failed checkpoints', () => {
     expect(store.list()).toEqual([1, 2]);
   });
 
-  it('an operator that swallows a barrier: that checkpoint fails when the next barrier reaches the end', () => {
-    // Arrange
-    const warnings: CheckpointWarning[] = [];
-    const store = new MemoryCheckpointStore();
-    const dropBarrierOne = filter((e: StreamElement<number>) => !(e.kind === 'barrier' && e.checkpointId === 1));
-    // Act
-    const run = start(checkpointable({ source: arraySource([1, 2, 3, 4, 5]), store, every: { records: 2 }, onWarning: (w) => warnings.push(w) }).pipe(dropBarrierOne));
-    // Assert
-    expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['checkpoint-failed', 1]]);
-    expect(warnings[0]!.message).toContain('barrier 1 never reached the end');
-    expect(store.list()).toEqual([2, 3]);
-    expect(run.completed).toBe(true);
-    expect(valuesOf(run.outputs)).toEqual([1, 2, 3, 4, 5]);
-  });
-
-  it('an operator that swallows a barrier: the failure is reported when barrier 2 arrives, before checkpoint 2 is written', () => {
+  it('an operator that swallows a barrier: the output errors with CheckpointBindingError when the next barrier reaches the end', () => {
     // Arrange: a source that never completes, so only barrier 2 can reveal that barrier 1 was lost.
     const store = new MemoryCheckpointStore();
-    const seen: Array<[number, number[]]> = [];
     const dropBarrierOne = filter((e: StreamElement<number>) => !(e.kind === 'barrier' && e.checkpointId === 1));
-    const job = checkpointable({ source: endlessSource([1, 2, 3, 4]), store, every: { records: 2 }, onWarning: (w) => seen.push([w.checkpointId, store.list()]) });
     // Act
-    const run = start(job.pipe(dropBarrierOne));
-    // Assert: checkpoint 2 commits all four outputs; as barrier 1 never reached the end, they are all stamped epoch 1.
-    expect(seen).toEqual([[1, []]]);
-    expect(store.list()).toEqual([2]);
-    expect(stampsOf(run.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [1, 2, 3], [1, 3, 4]]);
-    run.subscription.unsubscribe();
+    const run = start(checkpointable({ source: endlessSource([1, 2, 3, 4]), store, every: { records: 2 } }).pipe(dropBarrierOne));
+    // Assert: no checkpoint was written, nothing released.
+    expect(run.error).toBeInstanceOf(CheckpointBindingError);
+    expect((run.error as Error).message).toContain('barrier 1 never reached the end of the pipeline, but barrier 2 did');
+    expect((run.error as CheckpointBindingError).input).toEqual({ kind: 'barrier', checkpointId: 1 });
+    expect(store.list()).toEqual([]);
+    expect(run.outputs).toEqual([]);
+  });
+
+  it('an operator that swallows every barrier: the output errors with CheckpointBindingError when the pipeline completes', () => {
+    // Arrange
+    const store = new MemoryCheckpointStore();
+    const dropBarriers = filter((e: StreamElement<number>) => e.kind !== 'barrier');
+    // Act
+    const run = start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } }).pipe(dropBarriers));
+    // Assert
+    expect(run.error).toBeInstanceOf(CheckpointBindingError);
+    expect((run.error as Error).message).toContain('barrier 1 never reached the end of the pipeline, but the pipeline completed');
+    expect(run.completed).toBe(false);
+    expect(store.list()).toEqual([]);
   });
 
   it('onWarning that throws is ignored', () => {

@@ -1,5 +1,8 @@
 import Denque from 'denque';
-import { from, Observable, type ObservableInput, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscriber } from 'rxjs';
+import {
+  from, Observable, type ObservableInput, type Observer, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import { type CheckpointCodec } from './codec.js';
 import { type CheckpointedOutput, type CheckpointSink, type SinkRecovery } from './sink.js';
 import { type ReplayableSource } from './source.js';
@@ -13,7 +16,8 @@ import { describe } from '../shared/describe.js';
 import { FORMAT_VERSION, serializeCheckpoint } from './format.js';
 import { andThen, isThenable, type MaybePromise } from './maybePromise.js';
 import { RunResources } from './lifecycle.js';
-import { checkpointableBarrier, statefulDescriptorOf, type StatefulDescriptor } from './stateful.js';
+import { bindingSlot, statefulDescriptorOf, type OperatorCheckpointHandle, type PipelineBinding, type StatefulDescriptor } from './stateful.js';
+import { CheckpointBindingError } from './CheckpointBindingError.js';
 
 /** checkpointable's options, validated and defaulted. */
 export interface ResolvedCheckpointableOptions {
@@ -36,6 +40,8 @@ interface PendingCheckpoint {
   readonly position: string | null;
   /** Encoded operator snapshots, by operator id, filled in as the barrier passes each operator. */
   readonly snapshots: Map<string, { readonly kind: string; readonly state: string }>;
+  /** The ids of the operators the barrier has passed (snapshots included that the codec refused). */
+  readonly passed: Set<string>;
   /** The first problem found; the checkpoint then fails. */
   error: unknown;
 }
@@ -94,6 +100,26 @@ export class CheckpointRun {
   private lastCompletedId = 0;
   /** Records since the last barrier. */
   private recordsSinceBarrier = 0;
+  /** What this run tells its stateful operators as they are subscribed (see run). */
+  private readonly binding: PipelineBinding = {
+    register: (operator, kind, id) => this.register(operator, kind, id),
+    awaits: (operator) => this.awaits(operator),
+    inFlight: (checkpointId) => this.pending.has(checkpointId),
+  };
+  /** True while run() subscribes the operators: stateful ones register then, and the source waits. */
+  private subscribing = false;
+  /** The ids of the stateful operators bound so far (each once). */
+  private readonly registered = new Set<string>();
+  /** Restored operator states by id, for the handles; emptied on teardown. */
+  private restoredStates = new Map<string, unknown>();
+  /** The restored checkpoint's id, for the handles; undefined on a fresh start. */
+  private restoredFrom: number | undefined = undefined;
+  /** Opens the source; set while the operators are being subscribed, run once they are all bound. */
+  private openSource: (() => void) | null = null;
+  /** True once the injecting source has been subscribed: a second subscription is refused. */
+  private sourceSubscribed = false;
+  /** True once the source is being opened: no stateful operator can be bound after that. */
+  private sourceOpened = false;
   /** The subscriber of the barrier-injecting source; null until the pipeline runs, and after it ends. */
   private injector: Subscriber<StreamElement<unknown>> | null = null;
   /** Outputs and checkpoints held in metrics gauges by this run, given back on teardown. */
@@ -202,23 +228,37 @@ export class CheckpointRun {
 
   // ---- run ---------------------------------------------------------------------------------------------------
 
+  /**
+   * Subscribes the operators, binding the stateful ones as they are subscribed (see statefulOperator): while the
+   * chain is subscribed synchronously, this run is the BindingSlot's current pipeline, and each stateful operator
+   * registers with it (one subscribed late finds it among the live runs: see awaits). The source is opened only
+   * after the synchronous subscribe, once every stateful operator is known to be bound, so no record flows
+   * through an operator the checkpoints do not cover.
+   */
   private run(states: Map<string, unknown>, restoredFrom: number | undefined): void {
-    const bound = this.operators.map((operator) => {
-      const descriptor = statefulDescriptorOf(operator);
-      if (descriptor === undefined || !this.descriptors.includes(descriptor)) return operator;
-      return descriptor.bind({
-        restored: states.get(descriptor.id!),
-        restoredFrom,
-        snapshot: (checkpointId, state) => this.onSnapshot(descriptor, checkpointId, state),
-      }) as OperatorFunction<unknown, unknown>;
-    });
+    this.restoredStates = states;
+    this.restoredFrom = restoredFrom;
     let output: Observable<unknown> = this.injectingSource();
-    for (const operator of bound) output = operator(output);
-    this.subscriber.add(output.subscribe({
-      next: (element) => this.onOutput(element as StreamElement<unknown>),
-      error: (err) => this.fail(err),
-      complete: () => this.onPipelineComplete(),
-    }));
+    for (const operator of this.operators) output = operator(output);
+    const slot = bindingSlot();
+    slot.live.add(this.binding);
+    const previous = slot.current;
+    slot.current = this.binding;
+    this.subscribing = true;
+    try {
+      this.subscriber.add(output.subscribe({
+        next: (element) => this.onOutput(element as StreamElement<unknown>),
+        error: (err) => this.fail(err),
+        complete: () => this.onPipelineComplete(),
+      }));
+    } finally {
+      slot.current = previous;
+      this.subscribing = false;
+    }
+    const open = this.openSource;
+    this.openSource = null;
+    open?.();
+    if (this.closed) return;
     const interval = this.options.interval;
     if (interval !== undefined) {
       // One rescheduling action: asyncScheduler reuses its interval, so a checkpoint tick costs no new timer.
@@ -235,53 +275,123 @@ export class CheckpointRun {
     }
   }
 
-  /** The source, reopened at the restored position, with a record per item and barriers injected in line. */
+  /**
+   * True for one of pipe()'s stateful operators not bound yet while the source is not open: an operator before
+   * it subscribes it late (subscribeOn, delaySubscription), and it binds to this run then.
+   */
+  private awaits(operator: object): boolean {
+    if (this.closed || this.sourceOpened || !this.operators.includes(operator as OperatorFunction<unknown, unknown>)) return false;
+    const descriptor = statefulDescriptorOf(operator);
+    return descriptor !== undefined && this.descriptors.includes(descriptor) && !this.registered.has(descriptor.id!);
+  }
+
+  /**
+   * A stateful operator is being subscribed (BindingSlot.current is this run, or it awaits it): it must be one of pipe()'s
+   * arguments, subscribed once. Returns its handle: its restored state and where its snapshots go.
+   */
+  private register(operator: object, kind: string, id: string | undefined): OperatorCheckpointHandle {
+    const index = this.operators.indexOf(operator as OperatorFunction<unknown, unknown>);
+    const descriptor = index === -1 ? undefined : statefulDescriptorOf(operator);
+    const named = `${kind}${id === undefined ? '' : ` (id ${describe(id)})`}`;
+    if (descriptor === undefined || !this.descriptors.includes(descriptor)) {
+      throw new CheckpointBindingError(
+        { kind, id },
+        `the ${named} is inside a composed operator (it is subscribed with the pipeline, but is not one of pipe()'s arguments), ` +
+          'so the pipeline cannot check its id before it runs; pass it to pipe() as an argument of its own',
+      );
+    }
+    if (this.registered.has(descriptor.id!)) {
+      throw new CheckpointBindingError({ kind, id }, `the ${named} is subscribed twice in one pipeline; its state can only be checkpointed once`);
+    }
+    this.registered.add(descriptor.id!);
+    return {
+      restored: this.restoredStates.get(descriptor.id!),
+      restoredFrom: this.restoredFrom,
+      snapshot: (checkpointId, state) => this.onSnapshot(descriptor, checkpointId, state),
+    };
+  }
+
+  /**
+   * The source, reopened at the restored position, with a record per item and barriers injected in line. It is
+   * opened once the operators are bound (see run); it may be subscribed once only.
+   */
   private injectingSource(): Observable<StreamElement<unknown>> {
     return new Observable<StreamElement<unknown>>((injector) => {
-      let opened: ObservableInput<unknown>;
-      try {
-        opened = this.options.source.open(this.lastPosition);
-      } catch (err) {
-        injector.error(err);
+      if (this.sourceSubscribed) {
+        injector.error(new CheckpointBindingError(
+          { kind: 'source' },
+          "the pipeline's source was subscribed twice (by an operator that subscribes its input more than once); records and barriers must flow once",
+        ));
         return undefined;
       }
-      this.injector = injector;
-      const records = this.options.records;
-      const subscription = from(opened).subscribe({
-        next: (item) => {
-          if (item === null || typeof item !== 'object' || !('position' in item)) {
-            injector.error(new TypeError(`checkpointable: the source must emit { value, position, timestamp? } items, got ${describe(item)}`));
-            return;
-          }
-          const { value, position, timestamp } = item as { value: unknown; position: unknown; timestamp?: number };
-          if (position === undefined) {
-            // undefined means "from the beginning": a checkpoint taken here would replay into restored state.
-            injector.error(new TypeError(`checkpointable: a source item's position must not be undefined (item ${describe(item)})`));
-            return;
-          }
-          let element: StreamElement<unknown>;
-          try {
-            element = record(value, timestamp);
-          } catch (err) {
-            injector.error(err);
-            return;
-          }
-          this.lastPosition = position;
-          this.recordsSinceBarrier++;
-          injector.next(element);
-          if (records !== undefined && this.recordsSinceBarrier >= records && !this.closed) this.injectBarrier();
-        },
-        error: (err) => injector.error(err),
-        complete: () => {
-          this.injector = null;
-          injector.complete();
-        },
-      });
+      this.sourceSubscribed = true;
+      /** The source's subscription, once opened. */
+      let subscription: Subscription | null = null;
+      const open = (): void => {
+        if (injector.closed) return;
+        this.sourceOpened = true;
+        // Every stateful operator downstream has been subscribed by now (each registers before it subscribes its
+        // input), unless the chain does something unusual: then it cannot be bound, and nothing may flow.
+        const unbound = this.descriptors.find((descriptor) => !this.registered.has(descriptor.id!));
+        if (unbound !== undefined) {
+          injector.error(new CheckpointBindingError(
+            { kind: unbound.kind, id: unbound.id },
+            `the ${unbound.kind} ${describe(unbound.id)} had not been subscribed when the pipeline's source was, so it cannot be bound to the checkpoints`,
+          ));
+          return;
+        }
+        let opened: ObservableInput<unknown>;
+        try {
+          opened = this.options.source.open(this.lastPosition);
+        } catch (err) {
+          injector.error(err);
+          return;
+        }
+        this.injector = injector;
+        subscription = from(opened).subscribe(this.sourceObserver(injector));
+      };
+      if (this.subscribing) this.openSource = open;
+      else open();
       return () => {
         this.injector = null;
-        subscription.unsubscribe();
+        subscription?.unsubscribe();
       };
     });
+  }
+
+  /** Turns source items into records, and injects barriers by record count. */
+  private sourceObserver(injector: Subscriber<StreamElement<unknown>>): Partial<Observer<unknown>> {
+    const records = this.options.records;
+    return {
+      next: (item) => {
+        if (item === null || typeof item !== 'object' || !('position' in item)) {
+          injector.error(new TypeError(`checkpointable: the source must emit { value, position, timestamp? } items, got ${describe(item)}`));
+          return;
+        }
+        const { value, position, timestamp } = item as { value: unknown; position: unknown; timestamp?: number };
+        if (position === undefined) {
+          // undefined means "from the beginning": a checkpoint taken here would replay into restored state.
+          injector.error(new TypeError(`checkpointable: a source item's position must not be undefined (item ${describe(item)})`));
+          return;
+        }
+        let element: StreamElement<unknown>;
+        try {
+          element = record(value, timestamp);
+        } catch (err) {
+          injector.error(err);
+          return;
+        }
+        this.lastPosition = position;
+        this.recordsSinceBarrier++;
+        injector.next(element);
+        if (records !== undefined && this.recordsSinceBarrier >= records && !this.closed) this.injectBarrier();
+      },
+      error: (err) => injector.error(err),
+      complete: () => {
+        this.injector = null;
+        injector.complete();
+      },
+    };
   }
 
   /** Begins checkpoint n: records the source position, then sends barrier n down the pipeline. */
@@ -290,7 +400,8 @@ export class CheckpointRun {
     const checkpoint = this.begin(checkpointId);
     this.recordsSinceBarrier = 0;
     this.pending.set(checkpointId, checkpoint);
-    this.injector!.next(checkpointableBarrier(checkpointId));
+    // A plain barrier: operators recognise it by shape and id (copies included), not by identity.
+    this.injector!.next({ kind: 'barrier', checkpointId });
   }
 
   private begin(checkpointId: number): PendingCheckpoint {
@@ -307,7 +418,7 @@ export class CheckpointRun {
         error = new CheckpointEncodeError(checkpointId, 'source position', position, err);
       }
     }
-    return { checkpointId, position: encoded, snapshots: new Map(), error };
+    return { checkpointId, position: encoded, snapshots: new Map(), passed: new Set(), error };
   }
 
   /** An operator's snapshot for checkpoint n: encoded at once, so it is an immutable copy. */
@@ -318,6 +429,7 @@ export class CheckpointRun {
 
   /** Encodes an operator's state into a checkpoint; a value the codec refuses fails the checkpoint. */
   private snapshotInto(checkpoint: PendingCheckpoint, descriptor: StatefulDescriptor, state: unknown): void {
+    checkpoint.passed.add(descriptor.id!);
     if (checkpoint.error !== undefined) return;
     try {
       checkpoint.snapshots.set(descriptor.id!, { kind: descriptor.kind, state: this.encode(state) });
@@ -355,13 +467,23 @@ export class CheckpointRun {
   private onBarrierAtEnd(checkpointId: number): void {
     const checkpoint = this.pending.get(checkpointId);
     if (checkpoint === undefined) return; // a barrier the pipeline made itself: not ours to complete
-    this.abandonPendingBefore(checkpointId);
-    this.pending.delete(checkpointId);
-    for (const descriptor of this.descriptors) {
-      if (checkpoint.error === undefined && !checkpoint.snapshots.has(descriptor.id!)) {
-        checkpoint.error = new Error(`the ${descriptor.kind} ${describe(descriptor.id)} did not snapshot checkpoint ${checkpointId}: the barrier did not pass through it`);
-      }
+    const [oldest] = this.pending.keys(); // ids are inserted in increasing order
+    if (oldest !== undefined && oldest < checkpointId) {
+      this.fail(this.lostBarrierError(oldest, `barrier ${checkpointId} did`));
+      return;
     }
+    const missed = this.descriptors.find((descriptor) => !checkpoint.passed.has(descriptor.id!));
+    if (missed !== undefined) {
+      // Its state would be missing from the checkpoint (or stale in it): no checkpoint, and no silent restore.
+      this.fail(new CheckpointBindingError(
+        { kind: missed.kind, id: missed.id },
+        `barrier ${checkpointId} reached the end of the pipeline without passing through the ${missed.kind} ${describe(missed.id)} ` +
+          '(an operator before it dropped the barrier, or routed it around the operator), so the checkpoint would miss its state; ' +
+          'every barrier must pass through every operator, in order',
+      ));
+      return;
+    }
+    this.pending.delete(checkpointId);
     this.lastBarrierAtEnd = checkpointId;
     this.sequence = 0;
     const outputs = this.epochOutputs;
@@ -369,20 +491,23 @@ export class CheckpointRun {
     this.enqueue({ checkpoint, outputs, final: false });
   }
 
-  /** Checkpoints whose barrier an operator swallowed can never complete: they fail (their outputs carry on). */
-  private abandonPendingBefore(checkpointId: number): void {
-    for (const [id, lost] of this.pending) {
-      if (id >= checkpointId) continue;
-      this.pending.delete(id);
-      lost.error ??= new Error(`barrier ${id} never reached the end of the pipeline (an operator dropped it)`);
-      this.enqueue({ checkpoint: lost, outputs: [], final: false });
-    }
+  /** The error for barrier `lost`, which never reached the end of the pipeline although `evidence`. */
+  private lostBarrierError(lost: number, evidence: string): CheckpointBindingError {
+    return new CheckpointBindingError(
+      { kind: 'barrier', checkpointId: lost },
+      `barrier ${lost} never reached the end of the pipeline, but ${evidence}: an operator dropped or reordered it ` +
+        '(a filter, say); every barrier must pass through every operator, in order, or no checkpoint can complete',
+    );
   }
 
   /** The pipeline drained: a final checkpoint commits the last epoch, and then the output completes. */
   private onPipelineComplete(): void {
     if (this.closed) return;
-    this.abandonPendingBefore(Infinity);
+    const [lost] = this.pending.keys();
+    if (lost !== undefined) {
+      this.fail(this.lostBarrierError(lost, 'the pipeline completed'));
+      return;
+    }
     const checkpointId = this.nextCheckpointId++;
     const checkpoint = this.begin(checkpointId);
     // Every operator has drained: the final checkpoint carries no operator state.
@@ -634,6 +759,9 @@ export class CheckpointRun {
     this.pending.clear();
     this.commits.clear();
     this.injector = null;
+    this.openSource = null;
+    this.restoredStates = new Map();
+    bindingSlot().live.delete(this.binding);
   }
 }
 

@@ -107,8 +107,9 @@ export type RecordValueOf<E> = E extends StreamRecord<infer V> ? V : never;
 
 /**
  * A checkpointable pipeline before its operators are given: call `pipe(...)` with them, as with an Observable.
- * Every stateful operator must be one of `pipe`'s own arguments (not hidden inside a composed operator) and
- * carry a distinct `id`; `pipe` checks this and throws a `TypeError` otherwise.
+ * Every stateful operator must be one of `pipe`'s own arguments and carry a distinct `id`; `pipe` checks the ids
+ * and throws a `TypeError` otherwise. One hidden inside a composed operator, which `pipe` cannot see, makes the
+ * output error with a `CheckpointBindingError` as it is subscribed (see docs/checkpoints.md).
  *
  * ## Example
  * ```ts

@@ -3,7 +3,7 @@
  * - `'corrupt-skipped'`: on start, a stored checkpoint was truncated, damaged or unreadable, and loading
  *   fell back to an older one;
  * - `'checkpoint-failed'`: a checkpoint could not be completed (a value the codec refused, a store or sink
- *   that failed to write it, an operator the barrier never reached). The next one is tried as usual;
+ *   that failed to write it). The next one is tried as usual;
  * - `'close-failed'`: the store's or the sink's `close` failed after the output had already ended (an error or an
  *   unsubscribe); `checkpointId` is the newest checkpoint the run restored or completed (0 if none).
  *
