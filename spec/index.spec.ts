@@ -17,6 +17,7 @@ const EXPECTED_RUNTIME_EXPORTS = [
   'CheckpointVersionError',
   'KeyedProcessError',
   'MemoryCheckpointStore',
+  'TimerLoopError',
   'arraySource',
   'asyncWaitMetrics',
   'asyncWaitOrdered',

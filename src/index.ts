@@ -28,6 +28,7 @@ export { selectTag } from './elements/selectTag.js';
 export { mainOutput } from './elements/mainOutput.js';
 export { withWatermarks, type WithWatermarksOptions } from './watermarks/withWatermarks.js';
 export { KeyedProcessError, type KeyedCallback, type FiredTimer } from './keyedTimers/KeyedProcessError.js';
+export { TimerLoopError } from './keyedTimers/TimerLoopError.js';
 export { AsyncTimeoutError } from './asyncWait/AsyncTimeoutError.js';
 export { AsyncCallError } from './asyncWait/AsyncCallError.js';
 export {

@@ -21,7 +21,7 @@ import {
   type StreamElement, type TimeDomain,
 } from 'rxjs-sluice';
 import {
-  SIDE_TAG, resolveOps, runModel,
+  SIDE_TAG, resolveOps, resolveTimerOps, runModel,
   type CallEntry, type Emission, type Gauges, type Key, type ModelScenario, type OutValue, type RecValue,
   type ResolvedOp, type TimedInput, type TimerOp, type TimerStep,
 } from '../support/keyedTimersModel';
@@ -177,7 +177,7 @@ function programFn(plan: readonly TimerStep[], log: CallEntry[], metrics: KeyedT
       const wm = ctx.timerService.currentWatermark();
       const now = ctx.timerService.currentProcessingTime();
       const state = ctx.state.value() ?? null;
-      const ops = resolveOps(step?.ops ?? [], ctx.timestamp, now);
+      const ops = resolveTimerOps(step?.ops ?? [], ctx.timeDomain, ts, now);
       log.push({ call: 'onTimer', fire, domain: ctx.timeDomain, key: ctx.key, ts, timestamp: ctx.timestamp, state, wm, now, ops, gauges: gaugesOf(metrics) });
       ctx.emit({ from: ctx.timeDomain, fire, key: ctx.key, ts, state, wm, now });
       if (step?.side === true) ctx.output(SIDE, { fire, domain: ctx.timeDomain });

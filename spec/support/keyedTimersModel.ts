@@ -13,7 +13,8 @@
  *   / delete timers of both domains), then `state.clear()` if value.clear, else `state.update(sum)`.
  * - onTimer(ts, ctx): the n-th call overall (n = 0, 1, ...) follows step n of the program's plan (no step: only
  *   the emit). It reads the state, logs the call, emits `{ from: domain, fire: n, key, ts, state, wm, now }`,
- *   outputs `{ fire: n, domain }` on the side tag if step.side, performs step.ops, then clears the state if
+ *   outputs `{ fire: n, domain }` on the side tag if step.side, performs step.ops (a registration in the firing
+ *   timer's domain at or below its time moved to 1 ms after it, see resolveTimerOps), then clears the state if
  *   step.clear. The plan is finite, so timers that register timers
  *   always stop.
  *
@@ -73,6 +74,17 @@ export interface ResolvedOp {
 
 export const resolveOps = (ops: readonly TimerOp[], timestamp: number | undefined, now: number): ResolvedOp[] =>
   ops.map((op) => ({ domain: op.domain, action: op.action, time: resolveTime(op, timestamp, now) }));
+
+/**
+ * The ops of an onTimer call, resolved. A registration in the firing timer's domain at or below its time would
+ * be refused with a TimerLoopError, so the program registers it 1 ms after the firing timer instead (and not at
+ * all where 1 ms later is the same number: beyond 2^53).
+ */
+export const resolveTimerOps = (ops: readonly TimerOp[], domain: TimeDomain, ts: number, now: number): ResolvedOp[] =>
+  resolveOps(ops, ts, now).flatMap((op) => {
+    if (op.action !== 'register' || op.domain !== domain || op.time > ts) return [op];
+    return ts + 1 > ts ? [{ ...op, time: ts + 1 }] : [];
+  });
 
 export interface Gauges {
   readonly eventTimers: number;
@@ -311,7 +323,7 @@ class Model {
     const fire = this.fires++;
     const step = this.s.plan[fire];
     const state = this.states.get(timer.key) ?? null;
-    const ops = resolveOps(step?.ops ?? [], timer.ts, this.now);
+    const ops = resolveTimerOps(step?.ops ?? [], domain, timer.ts, this.now);
     const outTs = domain === 'event' ? timer.ts : undefined;
     this.log.push({
       call: 'onTimer', fire, domain, key: timer.key, ts: timer.ts, timestamp: timer.ts, state, wm: this.wm, now: this.now, ops, gauges: this.gauges(),

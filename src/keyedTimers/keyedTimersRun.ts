@@ -3,6 +3,7 @@ import { type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { sideOutputOf } from '../elements/outputTag.js';
 import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark } from '../elements/streamElement.js';
 import { KeyedProcessError } from './KeyedProcessError.js';
+import { TimerLoopError } from './TimerLoopError.js';
 import { MutableKeyedTimersMetrics } from './keyedTimersMetrics.js';
 import { malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { describe } from '../shared/describe.js';
@@ -79,6 +80,8 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
    * when a timer re-arms itself. Never cleared.
    */
   private refuseProcessingTimers = false;
+  /** The timer whose onTimer is running, with its domain; null outside onTimer. Read to refuse timer loops. */
+  private firing: { readonly timer: TimerNode<K>; readonly domain: TimeDomain } | null = null;
   /** The context handed to every callback (re-pointed per call). */
   private readonly ctx: CallbackContext<K, O, S>;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
@@ -284,12 +287,14 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     if (this.fn.onTimer === undefined) return;
     const ctx = this.ctx;
     ctx.enter(timer.key, timer.timestamp, timeDomain, outputTimestamp);
+    this.firing = { timer, domain: timeDomain };
     try {
       this.fn.onTimer(timer.timestamp, ctx as OnTimerContext<K, O, S>);
     } catch (err) {
       const fired = { key: timer.key, timestamp: timer.timestamp, timeDomain };
       this.fail(new KeyedProcessError<I, K>(OPERATOR, 'onTimer', fired, timer.key, err));
     } finally {
+      this.firing = null;
       ctx.exit();
     }
   }
@@ -364,8 +369,15 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
   registerTimer(domain: TimeDomain, key: K, time: number): void {
     if (this.closed) return;
     if (domain === 'processing' && this.refuseProcessingTimers) {
-      this.metrics.processingTimersDropped++;
+      this.metrics.processingTimersDropped++; // completing under 'fire': nothing new fires, so nothing can loop
       return;
+    }
+    const firing = this.firing;
+    // A timer at or below the firing one, in its domain, is due at once: the firing loop would run it next, and
+    // forever if it re-registers itself each time. Refused, so that every firing pass moves time forward and ends.
+    if (firing !== null && firing.domain === domain && time <= firing.timer.timestamp) {
+      const { timer } = firing;
+      throw new TimerLoopError<K>(OPERATOR, { key, timestamp: time, timeDomain: domain }, { key: timer.key, timestamp: timer.timestamp, timeDomain: domain });
     }
     if (this.queueOf(domain).add(key, time)) this.metrics[METRICS_OF[domain].gauge]++;
   }
