@@ -1,4 +1,4 @@
-import { asyncScheduler, map, mergeMap, of, pipe, subscribeOn, type Observable, type OperatorFunction } from 'rxjs';
+import { asyncScheduler, EMPTY, map, mergeMap, of, pipe, subscribeOn, type Observable, type OperatorFunction } from 'rxjs';
 import * as sluice from 'rxjs-sluice';
 import {
   arraySource, asyncWaitOrdered, CheckpointBindingError, checkpointable, keyedTimers, MemoryCheckpointStore,
@@ -91,12 +91,12 @@ describe('binding stateful operators to their pipeline', () => {
     // the same operator object as a pipe() argument, so it is bound, and the end sees that it missed barrier 1).
     const store = new MemoryCheckpointStore();
     const count = keyedTimers(countPerKey, { id: 'count' });
-    const recordsOnly = mergeMap((e: El) => (e.kind === 'barrier' ? of<El>() : of(e)));
+    const recordsOnly = mergeMap((e: El) => (e.kind === 'barrier' ? EMPTY : of(e)));
     // Act
     const run = start(checkpointable({ source: arraySource(['a', 'b']), store, every: { records: 1 } })
       .pipe(count, recordsOnly, map((e: StreamElement<string>) => e)));
     const routedAround = start(checkpointable({ source: arraySource(['a', 'b']), store: new MemoryCheckpointStore(), every: { records: 1 } })
-      .pipe(mergeMap((e: El) => (e.kind === 'barrier' ? of(e) : of<El>())), keyedTimers(countPerKey, { id: 'count' })));
+      .pipe(mergeMap((e: El) => (e.kind === 'barrier' ? of(e) : EMPTY)), keyedTimers(countPerKey, { id: 'count' })));
     // Assert: the first drops every barrier after the operator; the second lets only barriers reach it and the
     // end, so it does snapshot them (its state is empty and correct).
     expect(run.error).toBeInstanceOf(CheckpointBindingError);
@@ -143,7 +143,7 @@ describe('binding stateful operators to their pipeline', () => {
     // Arrange
     const out: El[] = [];
     // Act
-    of<El>(sluice.record('a'), sluice.barrier(7)).pipe(keyedTimers(countPerKey)).subscribe((e) => out.push(e));
+    from<El[]>([sluice.record('a'), sluice.barrier(7)]).pipe(keyedTimers(countPerKey)).subscribe((e) => out.push(e));
     // Assert
     expect(out).toEqual([sluice.record('a:1'), sluice.barrier(7)]);
   });

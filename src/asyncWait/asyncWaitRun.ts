@@ -227,6 +227,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   private onSourceComplete(): void {
     this.sourceDone = true;
+    // Inside a pipeline, interval checkpoints go on while it flushes: they hand their barriers in here.
+    this.checkpoint?.draining((barrier) => this.onBarrier(barrier));
     this.maybeComplete();
   }
 

@@ -8,7 +8,7 @@ import { type CheckpointedOutput, type CheckpointSink, type SinkRecovery } from 
 import { type ReplayableSource } from './source.js';
 import { loadLatest, type CheckpointStore, type StoredCheckpoint } from './store.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
-import { record, type StreamElement } from '../elements/streamElement.js';
+import { record, type CheckpointBarrier, type StreamElement } from '../elements/streamElement.js';
 import { CheckpointEncodeError } from './CheckpointEncodeError.js';
 import { CheckpointRestoreError } from './CheckpointRestoreError.js';
 import { MutableCheckpointMetrics } from './checkpointMetrics.js';
@@ -120,6 +120,12 @@ export class CheckpointRun {
   private sourceSubscribed = false;
   /** True once the source is being opened: no stateful operator can be bound after that. */
   private sourceOpened = false;
+  /** True once the source has completed: interval checkpoints then start at the draining operator. */
+  private sourceDone = false;
+  /** How to hand a barrier to each stateful operator that is draining (its input completed, it has not), by id. */
+  private readonly draining = new Map<string, (barrier: CheckpointBarrier) => void>();
+  /** The ids of the stateful operators whose subscription has ended (their state is spent). */
+  private readonly ended = new Set<string>();
   /** The subscriber of the barrier-injecting source; null until the pipeline runs, and after it ends. */
   private injector: Subscriber<StreamElement<unknown>> | null = null;
   /** Outputs and checkpoints held in metrics gauges by this run, given back on teardown. */
@@ -264,12 +270,14 @@ export class CheckpointRun {
       // One rescheduling action: asyncScheduler reuses its interval, so a checkpoint tick costs no new timer.
       const run = this;
       this.subscriber.add(this.options.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        if (run.closed || run.injector === null) return;
+        if (run.closed) return;
         // Also when outputs wait for a checkpoint (results a barrier overtook, timers that fired): a quiet
         // source must not hold them back until it next speaks.
         if (run.recordsSinceBarrier > 0 || run.epochOutputs.length > 0 || run.carried.length > 0 || run.unsettled.length > 0) {
-          run.injectBarrier();
+          if (run.injector !== null) run.injectBarrier();
+          else if (run.sourceDone) run.injectTailBarrier();
         }
+        // Until the pipeline completes, not just the source: a slow tail must not become one final epoch.
         this.schedule(undefined, interval);
       }, interval));
     }
@@ -308,6 +316,14 @@ export class CheckpointRun {
       restored: this.restoredStates.get(descriptor.id!),
       restoredFrom: this.restoredFrom,
       snapshot: (checkpointId, state) => this.onSnapshot(descriptor, checkpointId, state),
+      draining: (take) => {
+        if (take !== null) {
+          this.draining.set(descriptor.id!, take);
+          return;
+        }
+        this.draining.delete(descriptor.id!);
+        this.ended.add(descriptor.id!);
+      },
     };
   }
 
@@ -389,6 +405,7 @@ export class CheckpointRun {
       error: (err) => injector.error(err),
       complete: () => {
         this.injector = null;
+        this.sourceDone = true;
         injector.complete();
       },
     };
@@ -402,6 +419,25 @@ export class CheckpointRun {
     this.pending.set(checkpointId, checkpoint);
     // A plain barrier: operators recognise it by shape and id (copies included), not by identity.
     this.injector!.next({ kind: 'barrier', checkpointId });
+  }
+
+  /**
+   * After the source has completed, an interval checkpoint starts at the stateful operator that is still
+   * draining (the one whose input has completed and that has not: in a chain, at most one at a time). Every
+   * operator upstream of it has ended, its state spent (null, as in a final checkpoint); the source position is
+   * the end. Nothing to start from (a user operator delays the end, say) or more than one candidate: no checkpoint.
+   */
+  private injectTailBarrier(): void {
+    if (this.draining.size !== 1) return;
+    const [take] = this.draining.values();
+    const checkpointId = this.nextCheckpointId++;
+    const checkpoint = this.begin(checkpointId);
+    for (const descriptor of this.descriptors) {
+      if (this.ended.has(descriptor.id!)) this.snapshotInto(checkpoint, descriptor, null);
+    }
+    this.recordsSinceBarrier = 0;
+    this.pending.set(checkpointId, checkpoint);
+    take!({ kind: 'barrier', checkpointId });
   }
 
   private begin(checkpointId: number): PendingCheckpoint {
@@ -760,6 +796,7 @@ export class CheckpointRun {
     this.commits.clear();
     this.injector = null;
     this.openSource = null;
+    this.draining.clear();
     this.restoredStates = new Map();
     bindingSlot().live.delete(this.binding);
   }

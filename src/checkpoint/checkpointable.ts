@@ -15,8 +15,11 @@ import { type CheckpointWarning } from './warning.js';
 
 /**
  * When to take a checkpoint. Give either or both. `records` counts source records since the last barrier;
- * `interval` ticks on a fixed grid from subscription, and a tick injects a barrier only if a record arrived,
- * or outputs are waiting for a checkpoint, since the last barrier (whichever trigger injected it).
+ * `interval` ticks on a fixed grid from subscription until the pipeline completes, and a tick injects a barrier
+ * only if a record arrived, or outputs are waiting for a checkpoint, since the last barrier (whichever trigger
+ * injected it). After the source has completed, a tick hands its barrier to the stateful operator still
+ * draining (an asyncWait flushing its calls, a keyedTimers waiting for its timers), so a long tail is
+ * checkpointed, and released, as it goes.
  *
  * ## Example
  * ```ts

@@ -25,6 +25,13 @@ export interface OperatorCheckpointHandle {
    * A barrier that is not one of the pipeline's in-flight checkpoints is ignored.
    */
   snapshot(checkpointId: number, state: unknown): void;
+  /**
+   * Called by the operator when its input has completed but it has not (it is flushing calls in flight, or
+   * waiting for timers): from then until it ends, the pipeline may hand it a barrier through `take`, which
+   * snapshots and forwards it as if it had come from upstream. This is how interval checkpoints continue after
+   * the source has ended. Called with null when the operator's subscription ends (statefulOperator does that).
+   */
+  draining(take: ((barrier: CheckpointBarrier) => void) | null): void;
 }
 
 /** A running pipeline as its stateful operators see it while they are subscribed. */
@@ -124,6 +131,10 @@ export function statefulOperator<F extends OperatorFunction<never, unknown>>(
       } catch (err) {
         subscriber.error(err);
         return;
+      }
+      if (handle !== null) {
+        const bound = handle;
+        subscriber.add(() => bound.draining(null)); // it has ended: no more barriers for it
       }
       // The same subscriber, passed on: no extra layer per element.
       (handle === null ? unbound : (build(handle) as unknown as OperatorFunction<unknown, unknown>))(source).subscribe(subscriber);

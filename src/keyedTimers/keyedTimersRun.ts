@@ -143,6 +143,8 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     } else if (mail === SOURCE_COMPLETE) {
       this.sourceDone = true;
       this.currentWatermark = Infinity;
+      // Inside a pipeline, interval checkpoints go on while it waits for timers: their barriers come as mail.
+      this.checkpoint?.draining((barrier) => this.post(barrier));
     } else if (mail === null || typeof mail !== 'object') {
       this.fail(new TypeError(`${OPERATOR}: expected a StreamElement (record, watermark or barrier), got ${describe(mail)}; wrap plain values with toRecords()`));
     } else if (mail.kind === 'record') {
@@ -223,7 +225,9 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
    */
   private onBarrier(element: CheckpointBarrier): void {
     const error = snapshotAtBarrier(this.checkpoint, OPERATOR, this.options.id, element, (): KeyedTimersSnapshot<K, S> => ({
-      watermark: this.currentWatermark === -Infinity ? null : this.currentWatermark,
+      // After the input has ended the watermark is +Infinity, which a restore reaches again when the (replayed,
+      // finished) input completes: stored as null, since no codec need encode Infinity.
+      watermark: this.currentWatermark === -Infinity || this.sourceDone ? null : this.currentWatermark,
       state: [...this.states],
       eventTimers: this.eventTimers.entries(),
       processingTimers: this.processingTimers.entries(),
