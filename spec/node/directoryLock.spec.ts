@@ -136,6 +136,22 @@ describe.each([
     expect(newestLock(dir, role)).toMatchObject({ released: true });
   });
 
+  it('a close() while another is under way resolves only once the lock is given back (a pipeline and a test may both close)', async () => {
+    // Arrange
+    const dir = freshDir();
+    const holder = build(dir);
+    await holder.open();
+
+    // Act
+    const first = holder.close();
+    await holder.close();
+    const afterSecond = newestLock(dir, role);
+    await first;
+
+    // Assert
+    expect(afterSecond).toMatchObject({ released: true });
+  });
+
   it("takes over the lock of a process that has died (a crash), and deletes the dead owner's file", async () => {
     // Arrange
     const dir = freshDir();

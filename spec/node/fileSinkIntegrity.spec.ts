@@ -18,6 +18,7 @@ import { tempDirs } from '../support/tempDirs';
  */
 
 const freshDir = tempDirs('sluice-integrity-');
+jest.setTimeout(20_000); // the pipeline restarts wait for commits on what may be a loaded machine
 
 const pad = (id: number): string => String(id).padStart(20, '0');
 const dataFile = (dir: string, id: number): string => join(dir, `epoch-${pad(id)}.jsonl`);
@@ -319,7 +320,7 @@ describe('FileSink damage, restarting a pipeline', () => {
   async function crashedRun(storeDir: string, sinkDir: string, values: readonly string[], epochs: number): Promise<void> {
     const files = [new FileCheckpointStore(storeDir), new FileSink(sinkDir)] as const;
     const run = checkpointable({ source: endless(values), store: files[0], sink: files[1], every: { records: 1 } }).pipe().subscribe();
-    const deadline = Date.now() + 3_000;
+    const deadline = Date.now() + 10_000;
     while (readdirSync(sinkDir).filter((n) => n.endsWith('.jsonl')).length < epochs) {
       if (Date.now() > deadline) throw new Error('the run did not commit in time');
       await new Promise((r) => setTimeout(r, 1));

@@ -17,6 +17,7 @@ import { tempDirs } from '../support/tempDirs';
  */
 
 const freshDir = tempDirs('sluice-fifo-');
+jest.setTimeout(20_000); // a blocked read would hang forever: `within` fails it long before this
 const pad = (id: number): string => String(id).padStart(20, '0');
 
 /** FIFOs made by the test, opened for writing (non-blocking) afterwards so that a reader stuck on one (a bug) wakes up. */
@@ -37,7 +38,7 @@ function mkfifo(path: string): void {
 }
 
 /** Fails (rather than hangs) when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms = 2_000): Promise<T> {
+function within<T>(promise: Promise<T>, ms = 8_000): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms (blocked on a FIFO?)`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

@@ -59,6 +59,8 @@ export class DirectoryLock {
   private generation: number | null = null;
   /** The current acquisition's token, from acquire() until release(); null when idle. */
   private token: string | null = null;
+  /** The release under way, if any: a second close() waits for it rather than return before the lock is free. */
+  private releasing: Promise<void> | null = null;
   /** The key of this directory's lock in liveTokens. */
   private readonly key: string;
 
@@ -113,19 +115,27 @@ export class DirectoryLock {
     }
   }
 
-  /** Gives the lock back: a newer generation marked released. Does nothing when the lock is not held. */
-  async release(): Promise<void> {
+  /**
+   * Gives the lock back: a newer generation marked released. Does nothing when the lock is not held; a call while
+   * a release is under way resolves when that one has finished.
+   */
+  release(): Promise<void> {
     const { generation, token } = this;
-    if (generation === null || token === null) return;
+    if (generation === null || token === null) return this.releasing ?? Promise.resolve();
     this.generation = null;
     heldLocks.delete(this);
-    try {
-      await this.create(generation + 1, this.contentOf(token, true));
-      await unlink(this.fileOf(generation)).catch(() => undefined);
-    } finally {
-      unregister(this.key, token);
-      this.token = null;
-    }
+    const releasing = (async () => {
+      try {
+        await this.create(generation + 1, this.contentOf(token, true));
+        await unlink(this.fileOf(generation)).catch(() => undefined);
+      } finally {
+        unregister(this.key, token);
+        this.token = null;
+        this.releasing = null;
+      }
+    })();
+    this.releasing = releasing;
+    return releasing;
   }
 
   /** release(), synchronously and best effort: at process exit, when nothing asynchronous runs any more. */
