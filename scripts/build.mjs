@@ -5,7 +5,9 @@
 // dist/esm/package.json and dist/cjs/package.json say which module system each folder's .js and .d.ts files
 // use, so Node and TypeScript read each folder as what it is. dist/build.json records the hash of the inputs
 // (scripts/buildInputs.mjs), which scripts/ensureBuilt.mjs compares to skip a build when dist/ is current.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The build is written to a staging folder beside dist/ (the same depth, so the maps' relative paths hold) and
+// swapped in when complete: a program importing dist/ meanwhile sees the old build or the new one, never a half.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -13,6 +15,8 @@ import { buildInputsHash } from './buildInputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
+const out = join(root, `dist.building-${process.pid}`); // the staging folder, swapped in for dist/ at the end
+process.on('exit', () => rmSync(out, { recursive: true, force: true })); // a failed build leaves nothing behind
 const started = performance.now();
 // Hashed before reading the sources, so that an edit made during the build makes the next check rebuild.
 const inputsHash = buildInputsHash(root);
@@ -36,14 +40,12 @@ const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.build.js
 report(config.errors);
 const sources = config.fileNames;
 
-rmSync(dist, { recursive: true, force: true });
-
 // 1. ES modules and declarations, type-checked: one program.
 const esmOptions = {
   ...config.options,
   module: ts.ModuleKind.ESNext,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
-  outDir: join(dist, 'esm'),
+  outDir: join(out, 'esm'),
   declaration: true,
   declarationMap: true,
   sourceMap: true,
@@ -55,7 +57,7 @@ const emitted = program.emit(undefined, (path, text) => {
   write(path, text);
   // The declarations describe both formats: each folder gets its own copy, read in that folder's module system.
   // The maps' relative paths back to src/ hold in both, as the two folders sit at the same depth.
-  if (path.endsWith('.d.ts') || path.endsWith('.d.ts.map')) write(join(dist, 'cjs', relative(join(dist, 'esm'), path)), text);
+  if (path.endsWith('.d.ts') || path.endsWith('.d.ts.map')) write(join(out, 'cjs', relative(join(out, 'esm'), path)), text);
 });
 report(emitted.diagnostics);
 
@@ -70,17 +72,19 @@ const cjsOptions = {
 };
 for (const source of sources) {
   if (source.endsWith('.d.ts')) continue;
-  const out = join(dist, 'cjs', relative(join(root, 'src'), source)).replace(/\.ts$/, '.js');
+  const target = join(out, 'cjs', relative(join(root, 'src'), source)).replace(/\.ts$/, '.js');
   const result = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: cjsOptions, fileName: source, reportDiagnostics: true });
   report(result.diagnostics ?? []);
   const map = JSON.parse(result.sourceMapText);
-  map.file = basename(out);
-  map.sources = [relative(dirname(out), source).split('\\').join('/')];
-  write(out, result.outputText.replace(/\/\/# sourceMappingURL=.*$/m, `//# sourceMappingURL=${basename(out)}.map`));
-  write(`${out}.map`, JSON.stringify(map));
+  map.file = basename(target);
+  map.sources = [relative(dirname(target), source).split('\\').join('/')];
+  write(target, result.outputText.replace(/\/\/# sourceMappingURL=.*$/m, `//# sourceMappingURL=${basename(target)}.map`));
+  write(`${target}.map`, JSON.stringify(map));
 }
 
-write(join(dist, 'esm', 'package.json'), '{ "type": "module", "sideEffects": false }\n');
-write(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs", "sideEffects": false }\n');
-write(join(dist, 'build.json'), `${JSON.stringify({ inputs: inputsHash })}\n`);
+write(join(out, 'esm', 'package.json'), '{ "type": "module", "sideEffects": false }\n');
+write(join(out, 'cjs', 'package.json'), '{ "type": "commonjs", "sideEffects": false }\n');
+write(join(out, 'build.json'), `${JSON.stringify({ inputs: inputsHash })}\n`);
+rmSync(dist, { recursive: true, force: true });
+renameSync(out, dist);
 console.log(`built dist/esm, dist/cjs (${sources.length} modules each, with .d.ts) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
