@@ -273,7 +273,7 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('');
   md.push('```sh');
   md.push('npm run bench                              # build, run every scenario, print the tables, write this page and the chart');
-  md.push('npm run bench -- --quick                   # a spot check in under a minute: prints only (add --write to write)');
+  md.push('npm run bench -- --quick                   # a spot check in about a minute: prints only (add --write to write)');
   md.push('npm run bench -- --only=flood,timers       # some scenarios only: prints only (add --write to write)');
   md.push('```');
   md.push('');

@@ -1,5 +1,5 @@
 // The benchmark suite. `npm run bench` builds the package, then runs this with --expose-gc.
-//   --quick            smaller N and 3 runs (memory: 1): a spot check in under a minute; prints only
+//   --quick            smaller N and 3 runs (memory: 1): a spot check in about a minute; prints only
 //   --only=a,b         run only these scenarios (flood, syncInner, latency, memory, timers, watermarks); prints only
 //   --write            also write docs/benchmarks.md (+ docs/benchmarks-flood.svg when flood ran) with --quick/--only
 // A full run (no --quick, no --only) always writes the docs. Progress goes to stderr, the report to stdout.
