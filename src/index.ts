@@ -21,7 +21,7 @@ export type {
 export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './asyncWait/asyncWaitMetrics.js';
 export { keyedTimers } from './keyedTimers/keyedTimers.js';
 export type {
-  KeyedProcessFunction, KeyedContext, OnTimerContext, ValueState, TimerService, TimeDomain, KeyedTimersOptions,
+  KeyedProcessFunction, KeyedContext, OnTimerContext, KeyedOutputs, ValueState, TimerService, TimeDomain, KeyedTimersOptions,
 } from './keyedTimers/options.js';
 export { keyedTimersMetrics, type KeyedTimersMetrics, type KeyedTimersCounters } from './keyedTimers/keyedTimersMetrics.js';
 export { selectTag } from './elements/selectTag.js';

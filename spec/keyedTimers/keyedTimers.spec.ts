@@ -383,7 +383,7 @@ describe('keyedTimers', () => {
           keyedTimers<Ev, never>({
             key: (e) => e.k,
             processElement: (e, ctx) => {
-              seen.push([`pe:${ctx.key}`, ctx.timestamp, (ctx as OnTimerContext<string | number, never, unknown>).timeDomain]);
+              seen.push([`pe:${ctx.key}`, ctx.timestamp, (ctx as unknown as Partial<OnTimerContext<string | number, never, never>>).timeDomain]);
               ctx.timerService.registerEventTimeTimer(e.n);
               ctx.timerService.registerProcessingTimeTimer(e.n);
             },

@@ -31,6 +31,9 @@ describe('keyedTimers validation', () => {
       ['onTimer that is a string', { key, processElement, onTimer: 'later' }, 'fn.onTimer', 'got "later"'],
       ['onTimer that is null', { key, processElement, onTimer: null }, 'fn.onTimer', 'got null'],
       ['onTimer that is an object', { key, processElement, onTimer: {} }, 'fn.onTimer', 'got {}'],
+      ['initialState that is a number', { key, processElement, initialState: 0 }, 'fn.initialState', 'got 0'],
+      ['initialState that is null', { key, processElement, initialState: null }, 'fn.initialState', 'got null'],
+      ['initialState that is an object', { key, processElement, initialState: { n: 0 } }, 'fn.initialState', 'got {"n":0}'],
     ];
 
     it.each(invalid)('rejects fn that is %s with a TypeError naming keyedTimers, %s and the value', (_label, fn, named, got) => {
@@ -48,6 +51,8 @@ describe('keyedTimers validation', () => {
       expect(() => keyedTimers(validFn)).not.toThrow();
       expect(() => keyedTimers({ ...validFn, onTimer: undefined })).not.toThrow();
       expect(() => keyedTimers({ ...validFn, onTimer: () => undefined })).not.toThrow();
+      expect(() => keyedTimers({ ...validFn, initialState: undefined })).not.toThrow();
+      expect(() => keyedTimers({ ...validFn, initialState: () => 0 })).not.toThrow();
     });
 
     it('accepts an instance of a class whose methods live on the prototype, and calls them with that instance', () => {
@@ -94,6 +99,9 @@ describe('keyedTimers validation', () => {
       ["eventTimersOnComplete 'Drop'", { eventTimersOnComplete: 'Drop' }, 'eventTimersOnComplete', 'got "Drop"'],
       ['eventTimersOnComplete 0', { eventTimersOnComplete: 0 }, 'eventTimersOnComplete', 'got 0'],
       ['eventTimersOnComplete null', { eventTimersOnComplete: null }, 'eventTimersOnComplete', 'got null'],
+      ['requireTimestamps a string', { requireTimestamps: 'yes' }, 'requireTimestamps', 'got "yes"'],
+      ['requireTimestamps 1', { requireTimestamps: 1 }, 'requireTimestamps', 'got 1'],
+      ['requireTimestamps null', { requireTimestamps: null }, 'requireTimestamps', 'got null'],
       ['metrics {}', { metrics: {} }, 'metrics', 'got {}'],
       ['metrics null', { metrics: null }, 'metrics', 'got null'],
       ['metrics from asyncWaitMetrics()', { metrics: asyncWaitMetrics() }, 'metrics', 'got {"started":0'],
@@ -141,7 +149,12 @@ describe('keyedTimers validation', () => {
     it.each([
       ['no options', undefined],
       ['empty options', {}],
-      ['explicit undefined for every option', { scheduler: undefined, processingTimersOnComplete: undefined, eventTimersOnComplete: undefined, metrics: undefined }],
+      ['explicit undefined for every option', {
+        scheduler: undefined, processingTimersOnComplete: undefined, eventTimersOnComplete: undefined, requireTimestamps: undefined, metrics: undefined,
+        id: undefined,
+      }],
+      ['requireTimestamps true', { requireTimestamps: true }],
+      ['requireTimestamps false', { requireTimestamps: false }],
       ["processingTimersOnComplete 'drop'", { processingTimersOnComplete: 'drop' }],
       ["processingTimersOnComplete 'fire'", { processingTimersOnComplete: 'fire' }],
       ["processingTimersOnComplete 'wait'", { processingTimersOnComplete: 'wait' }],
@@ -153,7 +166,10 @@ describe('keyedTimers validation', () => {
       ['a TestScheduler', { scheduler: new TestScheduler(() => undefined) }],
       ['a plain object with now() and schedule()', { scheduler: { now: (): number => 0, schedule: (): Subscription => asyncScheduler.schedule(() => undefined) } }],
       ['metrics from keyedTimersMetrics()', { metrics: keyedTimersMetrics() }],
-      ['every option at once', { scheduler: asyncScheduler, processingTimersOnComplete: 'wait', eventTimersOnComplete: 'drop', metrics: keyedTimersMetrics() }],
+      ['every option at once', {
+        scheduler: asyncScheduler, processingTimersOnComplete: 'wait', eventTimersOnComplete: 'drop', requireTimestamps: true, metrics: keyedTimersMetrics(),
+        id: 'kt',
+      }],
     ])('accepts %s', (_label, options) => {
       expect(() => keyedTimers(validFn, options as never)).not.toThrow();
     });

@@ -13,7 +13,7 @@ import { type CheckpointBarrier, type StreamElement, type StreamRecord, type Wat
  * declare const readings$: import('rxjs').Observable<StreamElement<number>>;
  * const negatives = outputTag<number>('negatives');
  * readings$.pipe(
- *   keyedTimers({ key: () => 'all', processElement: (x, ctx) => (x < 0 ? ctx.output(negatives, x) : ctx.emit(x)) }),
+ *   keyedTimers({ key: () => 'all', processElement: (x, ctx) => (x < 0 ? ctx.output(negatives, x) : [x]) }),
  *   mainOutput(),
  *   values(),
  * ).subscribe(console.log); // only the non-negative readings

@@ -24,7 +24,8 @@ import {
  *     key: (c) => c.user,
  *     processElement: (c, ctx) => {
  *       const isLate = ctx.timestamp !== undefined && ctx.timestamp <= ctx.timerService.currentWatermark();
- *       if (isLate) ctx.output(late, c); else ctx.emit(c);
+ *       if (isLate) ctx.output(late, c);
+ *       else return [c];
  *     },
  *   }),
  *   share(),

@@ -15,7 +15,7 @@ export interface KeyedTimersCounters {
   readonly records: number;
   /** Total: records whose timestamp was at or below the current watermark when they arrived (still processed). */
   readonly lateRecords: number;
-  /** Total: main-output records emitted (`ctx.emit`). */
+  /** Total: main-output records emitted (`ctx.emit`, or returned by a callback). */
   readonly emitted: number;
   /** Total: side-output records emitted (`ctx.output`). */
   readonly sideOutputs: number;
@@ -100,7 +100,7 @@ export class MutableKeyedTimersMetrics implements KeyedTimersMetrics {
  *
  * declare const events$: import('rxjs').Observable<StreamElement<string>>;
  * const metrics = keyedTimersMetrics();
- * events$.pipe(keyedTimers({ key: (e) => e, processElement: (e, ctx) => ctx.emit(e) }, { metrics })).subscribe();
+ * events$.pipe(keyedTimers({ key: (e) => e, processElement: (e) => [e] }, { metrics })).subscribe();
  * console.log(metrics.snapshot().watermarksIgnored); // watermarks that did not advance event time
  * ```
  */

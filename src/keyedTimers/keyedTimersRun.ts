@@ -2,7 +2,7 @@ import Denque from 'denque';
 import { type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { sideOutputOf } from '../elements/outputTag.js';
 import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark } from '../elements/streamElement.js';
-import { KeyedProcessError } from './KeyedProcessError.js';
+import { KeyedProcessError, type FiredTimer } from './KeyedProcessError.js';
 import { TimerLoopError } from './TimerLoopError.js';
 import { MutableKeyedTimersMetrics } from './keyedTimersMetrics.js';
 import { malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
@@ -91,7 +91,8 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
 
   constructor(
     private readonly subscriber: Subscriber<StreamElement<O>>,
-    private readonly fn: KeyedProcessFunction<I, O, K, S>,
+    /** The user function, as the run calls it (ctx.emit typed O; the value types of its context are unchecked here). */
+    private readonly fn: KeyedProcessFunction<I, O, K, S, O, unknown, number | undefined>,
     private readonly options: ResolvedKeyedTimersOptions,
     /** Restored state and the snapshot sink, inside a checkpointable pipeline; null outside one. */
     private readonly checkpoint: OperatorCheckpointHandle | null = null,
@@ -173,6 +174,11 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
 
   private onRecord(input: StreamRecord<I>): void {
     const value = input.value;
+    const timestamp = input.timestamp;
+    if (timestamp === undefined && this.options.requireTimestamps) {
+      this.fail(new TypeError(`${OPERATOR}: option "requireTimestamps" is set, but a record has no timestamp (its value: ${describe(value)})`));
+      return;
+    }
     let key: K;
     try {
       key = this.fn.key(value);
@@ -190,18 +196,34 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
       }
       if (key === 0) key = 0 as K; // -0 and 0 are one key (as for a Map): the callbacks, timers and snapshots see 0
     }
-    const timestamp = input.timestamp;
     this.metrics.records++;
     if (timestamp !== undefined && timestamp <= this.currentWatermark) this.metrics.lateRecords++;
     const ctx = this.ctx;
     ctx.enter(key, timestamp, undefined, timestamp);
+    let returned: unknown;
     try {
-      this.fn.processElement(value, ctx);
+      returned = this.fn.processElement(value, ctx);
     } catch (err) {
       this.fail(new KeyedProcessError(OPERATOR, 'processElement', value, key, err));
     } finally {
       ctx.exit();
     }
+    if (returned !== undefined) this.emitReturned(returned, 'processElement', () => value, key, timestamp);
+  }
+
+  /**
+   * Emits what a callback returned, in order, as ctx.emit would (after what it emitted itself); anything but an
+   * array (or undefined) fails the output. `input` builds the error's input only when one is needed.
+   */
+  private emitReturned(returned: unknown, callback: 'processElement' | 'onTimer', input: () => I | FiredTimer<K>, key: K, timestamp: number | undefined): void {
+    if (this.closed) return;
+    if (!Array.isArray(returned)) {
+      const cause = new TypeError(`${OPERATOR}: ${callback} returned ${describe(returned)}; it may return an array of outputs, or nothing`);
+      this.fail(new KeyedProcessError<I, K>(OPERATOR, callback, input(), key, cause));
+      return;
+    }
+    // Each emit may end the run (a downstream take(n)): stop at once, as ctx.emit calls would.
+    for (let i = 0; i < returned.length && !this.closed; i++) this.emit(returned[i] as O, timestamp);
   }
 
   /** Flink's order: advance, fire every due event-time timer (including ones registered meanwhile), then forward. */
@@ -292,15 +314,17 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     const ctx = this.ctx;
     ctx.enter(timer.key, timer.timestamp, timeDomain, outputTimestamp);
     this.firing = { timer, domain: timeDomain };
+    const fired = (): FiredTimer<K> => ({ key: timer.key, timestamp: timer.timestamp, timeDomain });
+    let returned: unknown;
     try {
-      this.fn.onTimer(timer.timestamp, ctx as OnTimerContext<K, O, S>);
+      returned = this.fn.onTimer(timer.timestamp, ctx as OnTimerContext<K, O, S>);
     } catch (err) {
-      const fired = { key: timer.key, timestamp: timer.timestamp, timeDomain };
-      this.fail(new KeyedProcessError<I, K>(OPERATOR, 'onTimer', fired, timer.key, err));
+      this.fail(new KeyedProcessError<I, K>(OPERATOR, 'onTimer', fired(), timer.key, err));
     } finally {
       this.firing = null;
       ctx.exit();
     }
+    if (returned !== undefined) this.emitReturned(returned, 'onTimer', fired, timer.key, outputTimestamp);
   }
 
   // ---- completion --------------------------------------------------------------------------------------------
@@ -350,8 +374,17 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     this.subscriber.next(sideOutputOf(tag, value, timestamp));
   }
 
+  /** The key's value; with an initialState, a key without one gets initialState(), stored (unless undefined). */
   stateValue(key: K): S | undefined {
-    return this.states.get(key);
+    const value = this.states.get(key);
+    const fn = this.fn;
+    if (value !== undefined || fn.initialState === undefined) return value;
+    const seed = fn.initialState(); // user code: a throw surfaces in the callback that read the state
+    if (seed !== undefined && !this.closed) {
+      this.states.set(key, seed);
+      this.metrics.keysWithState++;
+    }
+    return seed;
   }
 
   // After teardown (a downstream that unsubscribed inside emit, say) the callback may still be running: its
