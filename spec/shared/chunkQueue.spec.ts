@@ -3,15 +3,19 @@ import { ChunkQueue } from '../../src/shared/chunkQueue';
 
 /**
  * ChunkQueue is internal (it holds an async-wait operator's inputs beyond capacity), so it is checked directly
- * against an array model: any sequence of pushes, shifts, visits and clears, across many chunk boundaries.
+ * against an array model: any sequence of pushes, shifts, visits, clears and back replacements, across many chunk
+ * boundaries.
  */
-type Op = { kind: 'push'; count: number } | { kind: 'shift'; count: number } | { kind: 'visit'; stopAfter: number } | { kind: 'clear' };
+type Op =
+  | { kind: 'push'; count: number } | { kind: 'shift'; count: number } | { kind: 'visit'; stopAfter: number } | { kind: 'clear' }
+  | { kind: 'replaceBack' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('push' as const), count: fc.integer({ min: 1, max: 3000 }) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('shift' as const), count: fc.integer({ min: 1, max: 3000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('visit' as const), stopAfter: fc.integer({ min: 0, max: 5000 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'replaceBack' as const }) },
 );
 
 describe('ChunkQueue', () => {
@@ -44,15 +48,22 @@ describe('ChunkQueue', () => {
             });
             // visit sees the item that returns false, so at least one when there is one
             expect(seen).toEqual(model.slice(head, head + Math.max(1, step.stopAfter)));
+          } else if (step.kind === 'replaceBack') {
+            // Only on a non-empty queue (its contract); the new back item is a fresh value.
+            if (head < model.length) {
+              queue.replaceBack(next);
+              model[model.length - 1] = next++;
+            }
           } else {
             queue.clear();
             model.length = 0;
             head = 0;
           }
           const length = model.length - head;
-          if (queue.length !== length || queue.isEmpty() !== (length === 0) || queue.peekFront() !== model[head]) {
-            expect({ length: queue.length, isEmpty: queue.isEmpty(), front: queue.peekFront() })
-              .toEqual({ length, isEmpty: length === 0, front: model[head] });
+          const back = length === 0 ? undefined : model[model.length - 1];
+          if (queue.length !== length || queue.isEmpty() !== (length === 0) || queue.peekFront() !== model[head] || queue.peekBack() !== back) {
+            expect({ length: queue.length, isEmpty: queue.isEmpty(), front: queue.peekFront(), back: queue.peekBack() })
+              .toEqual({ length, isEmpty: length === 0, front: model[head], back });
           }
         }
       }),
@@ -66,6 +77,7 @@ describe('ChunkQueue', () => {
     // Act / Assert
     expect(queue.shift()).toBeUndefined();
     expect(queue.peekFront()).toBeUndefined();
+    expect(queue.peekBack()).toBeUndefined();
     for (let i = 0; i < 2500; i++) queue.push(`v${i}`);
     for (let i = 0; i < 2500; i++) expect(queue.shift()).toBe(`v${i}`);
     expect(queue.shift()).toBeUndefined();

@@ -57,6 +57,17 @@ export class ChunkQueue<T> {
     return this.length === 0 ? undefined : this.head.items[this.headIndex];
   }
 
+  /** The back item (the last pushed), or undefined when empty. */
+  peekBack(): T | undefined {
+    // A non-empty queue has at least one item in its tail chunk: a chunk is only added by a push into it.
+    return this.length === 0 ? undefined : this.tail.items[this.tailIndex - 1];
+  }
+
+  /** Replaces the back item in place (O(1)); the queue must not be empty. */
+  replaceBack(item: T): void {
+    this.tail.items[this.tailIndex - 1] = item;
+  }
+
   /** Removes and returns the front item, or undefined when empty. */
   shift(): T | undefined {
     if (this.length === 0) return undefined;
