@@ -3,7 +3,8 @@ import { runInNewContext } from 'vm';
 import { NEVER, Subject, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
-  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, type AsyncCallContext, type AsyncFunction, type StreamElement,
+  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark,
+  type AsyncCallContext, type AsyncFunction, type StreamElement,
 } from 'rxjs-sluice';
 
 /**
@@ -73,4 +74,35 @@ describe('asyncWait memory with a timeout', () => {
     expect(metrics.buffered).toBe(1_001 - CAPACITY);
     subscription.unsubscribe();
   });
+});
+
+describe('asyncWait memory with non-record elements behind a record that does not settle (no timeout)', () => {
+  /** Record 0's call never settles; every other record answers at once. */
+  const hangOnZero = (x: number) => (x === 0 ? NEVER : [x]);
+
+  it.each([
+    ['asyncWaitOrdered', 'behind it in the held queue', asyncWaitOrdered, 10],
+    ['asyncWaitUnordered', 'behind it in the held queue', asyncWaitUnordered, 10],
+    ['asyncWaitOrdered', 'in the input queue beyond capacity', asyncWaitOrdered, 1],
+    ['asyncWaitUnordered', 'in the input queue beyond capacity', asyncWaitUnordered, 1],
+  ] as const)('%s stays bounded while a stream of watermarks waits %s', async (_name, _where, operator, capacity) => {
+    // Arrange: with capacity 1, record 1 waits beyond capacity and the watermarks queue behind it.
+    const metrics = asyncWaitMetrics();
+    const source = new Subject<StreamElement<number>>();
+    const subscription = source.pipe(operator(hangOnZero, { capacity, metrics })).subscribe();
+    source.next(record(0));
+    source.next(record(1));
+    for (let t = 0; t < 1_000; t++) source.next(watermark(t)); // warm-up
+    const before = await settledHeap();
+
+    // Act: an idle source's watermark ticks, say.
+    for (let t = 1_000; t < 1_000 + FAST_RECORDS; t++) source.next(watermark(t));
+    const after = await settledHeap();
+
+    // Assert: each watermark held would cost well over 30 bytes; all but one were coalesced, and counted.
+    expect(after - before).toBeLessThan(2_000_000);
+    expect(metrics.watermarksCoalesced).toBe(1_000 + FAST_RECORDS - 1);
+    subscription.unsubscribe();
+  });
+
 });

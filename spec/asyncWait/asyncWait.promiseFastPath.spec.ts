@@ -55,7 +55,7 @@ function observe<T>(observable: Observable<T>): Observed<T> {
 
 /** The counters a run must end with: the given totals, every other total 0, and the gauges back to 0. */
 const finalCounters = (totals: Partial<AsyncWaitCounters>): AsyncWaitCounters => ({
-  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, ...totals, ...ZERO_GAUGES,
+  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, ...totals, ...ZERO_GAUGES,
 });
 
 /** The oldest-in-flight gauges while something is in flight: read on the real clock, so only their type is known. */

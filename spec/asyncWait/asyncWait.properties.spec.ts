@@ -16,7 +16,7 @@ import { AsyncCallError, AsyncTimeoutError, type StreamElement } from 'rxjs-slui
 import {
   MODES, canonical, expectedOutputs, expectedPromiseOutputs, failsOf, inputOf, isBarrierItem, isPlan, maxFailsOf,
   parseOut, recordsOf, retryArb, runScenario, runScenarioWithPromises, scenarioArb, splitBySegments,
-  withBarriersOnArrival, withoutBarriers, type RecordPlan, type RunResult, type Scenario,
+  withBarriersOnArrival, withCoalescedWatermarks, withoutBarriers, type RecordPlan, type RunResult, type Scenario,
 } from '../support/asyncWaitHarness';
 
 const NUM_RUNS = 200;
@@ -99,12 +99,13 @@ describe('asyncWaitOrdered: output order', () => {
       fc.property(scenarioArb({ maxFails: 1 }), capacityArb, retryArb(), (scenario, capacity, retry) => {
         // Arrange
         const options = { mode: 'ordered' as const, capacity, retry: { ...retry, maxRetries: Math.max(retry.maxRetries, maxFailsOf(scenario)) } };
-        const barrierFree = withoutBarriers(mappedInput(scenario));
         // Act
         const run = runScenario(scenario, options);
         // Assert
         expect(run.error).toBeUndefined();
+        const { barrierFree, coalesced } = withCoalescedWatermarks(scenario, mappedInput(scenario), run.outputsBeforeArrival);
         expect(withoutBarriers(elementsOf(run))).toStrictEqual(barrierFree);
+        expect(run.finalMetrics.watermarksCoalesced).toBe(coalesced);
         expect(elementsOf(run)).toStrictEqual(withBarriersOnArrival(scenario, barrierFree, run.outputsBeforeArrival));
         expectBarriersForwardedOnArrival(run, scenario);
         expect(run.completedAt).toBeDefined();
@@ -119,15 +120,17 @@ describe.each(MODES)('async-wait %s', (mode) => {
     fc.assert(
       fc.property(scenarioArb(), capacityArb, (scenario, capacity) => {
         // Arrange
-        const expected = mappedInput(scenario);
+        const mapped = mappedInput(scenario);
         // Act
         const run = runScenario(scenario, { mode, capacity });
         // Assert
         expect(run.error).toBeUndefined();
-        expectSameSegments(elementsOf(run), expected);
+        const { barrierFree, coalesced } = withCoalescedWatermarks(scenario, mapped, run.outputsBeforeArrival);
+        expectSameSegments(elementsOf(run), barrierFree);
+        expect(run.finalMetrics.watermarksCoalesced).toBe(coalesced);
         expectBarriersForwardedOnArrival(run, scenario);
         // Results of one input are never split, by a marker or by a barrier that overtakes them.
-        expectResultsReleasedTogether(elementsOf(run), withoutBarriers(expected));
+        expectResultsReleasedTogether(elementsOf(run), barrierFree);
         expect(run.completedAt).toBeDefined();
       }),
       { numRuns: NUM_RUNS },
@@ -214,7 +217,8 @@ describe.each(MODES)('async-wait %s', (mode) => {
         // Assert: a record's results leave once its final call has ended and (ordered) every earlier record's,
         // or (unordered) every record's before the last watermark / other marker ahead of it; such a marker
         // once every record before it has ended (and it has arrived); a barrier when it arrives, holding
-        // nothing back.
+        // nothing back. A watermark merged into the one before it (coalescing) does not leave on its own.
+        const { merged } = withCoalescedWatermarks(scenario, mappedInput(scenario), run.outputsBeforeArrival);
         const finalEnd = new Map<number, number>();
         for (const c of run.calls) finalEnd.set(c.id, Math.max(finalEnd.get(c.id) ?? -Infinity, c.end!));
         const expectedTimes: number[] = [];
@@ -228,7 +232,7 @@ describe.each(MODES)('async-wait %s', (mode) => {
             for (let k = 0; k < item.el.outputs; k++) expectedTimes.push(release);
           } else if (isBarrierItem(item.el)) {
             expectedTimes.push(run.arrivals[i]!);
-          } else {
+          } else if (!merged[i]) {
             const release = Math.max(allBefore, run.arrivals[i]!);
             if (mode === 'ordered') allBefore = release;
             segmentsBefore = release;
@@ -248,12 +252,13 @@ describe.each(MODES)('async-wait %s', (mode) => {
         const actualTimes: number[] = [];
         let b = 0;
         let m = 0;
-        for (const item of scenario.items) {
+        scenario.items.forEach((item, i) => {
           if (isPlan(item.el)) {
             for (let k = 0; k < item.el.outputs; k++) actualTimes.push(timeOf.get(`${item.el.id}:${k}@${failsOf(item.el) + 1}`)!);
           } else if (isBarrierItem(item.el)) actualTimes.push(barrierTimes[b++]!);
-          else actualTimes.push(markerTimes[m++]!);
-        }
+          else if (!merged[i]) actualTimes.push(markerTimes[m++]!);
+        });
+        expect(m).toBe(markerTimes.length);
         expect(actualTimes).toStrictEqual(expectedTimes);
       }),
       { numRuns: NUM_RUNS },
@@ -407,18 +412,19 @@ describe.each(MODES)('async-wait %s', (mode) => {
           // Arrange
           const records = recordsOf(scenario);
           const maxRetries = maxFailsOf(scenario) + extraRetries;
-          const expected = mappedInput(scenario, (rec) => expectedPromiseOutputs(rec, failsOf(rec) + 1));
+          const mapped = mappedInput(scenario, (rec) => expectedPromiseOutputs(rec, failsOf(rec) + 1));
           // Act
           const run = await runScenarioWithPromises(s, scenario, { mode, capacity, maxRetries });
           // Assert
           expect(run.error).toBeUndefined();
           expect(run.completed).toBe(true);
-          const barrierFree = withoutBarriers(expected);
+          const { barrierFree, coalesced } = withCoalescedWatermarks(scenario, mapped, run.outputsBeforeArrival);
           if (mode === 'ordered') {
             expect(withoutBarriers(run.outputs)).toStrictEqual(barrierFree);
             expect(run.outputs).toStrictEqual(withBarriersOnArrival(scenario, barrierFree, run.outputsBeforeArrival));
-          } else expectSameSegments(run.outputs, expected);
-          expect(run.outputs.length).toBe(expected.length);
+          } else expectSameSegments(run.outputs, barrierFree);
+          expect(run.outputs.length).toBe(mapped.length - coalesced);
+          expect(run.finalMetrics.watermarksCoalesced).toBe(coalesced);
           // Each barrier went out inside the source's next that delivered it, and was the only output there.
           expect(run.outputs.filter((el) => el.kind === 'barrier'))
             .toStrictEqual(scenario.items.flatMap((item) => (isBarrierItem(item.el) ? [item.el] : [])));

@@ -937,14 +937,14 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s', (_name, operator, mode) => {
       });
       expect(snaps).toEqual(forMode(mode, {
         ordered: [
-          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 0, inFlight: 2, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 1, inFlight: 1, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, inFlight: 2, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 1, watermarksCoalesced: 0, inFlight: 1, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
         ],
         unordered: [
-          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 2, inFlight: 2, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 3, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 2, watermarksCoalesced: 0, inFlight: 2, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 3, watermarksCoalesced: 0, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
         ],
       }));
     });

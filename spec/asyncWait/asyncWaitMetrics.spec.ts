@@ -7,12 +7,12 @@ import { ZERO_GAUGES, newScheduler } from '../support/marbles';
 
 const COUNTER_NAMES = [
   'buffered', 'emitted', 'failed', 'inFlight', 'oldestInFlightAge', 'oldestInFlightSince', 'retried', 'started', 'succeeded',
-  'timedOut', 'waiting',
+  'timedOut', 'waiting', 'watermarksCoalesced',
 ] as const;
 
 const ZERO: AsyncWaitCounters = {
-  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, inFlight: 0, waiting: 0, buffered: 0,
-  oldestInFlightSince: null, oldestInFlightAge: 0,
+  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, inFlight: 0, waiting: 0,
+  buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0,
 };
 
 /** Takes a snapshot of `metrics` at each virtual time in `times`; call inside TestScheduler.run. */

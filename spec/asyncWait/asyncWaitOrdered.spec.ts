@@ -132,7 +132,7 @@ describe('asyncWaitOrdered', () => {
         // Assert
         expectObservable(out).toBe('20ms (AB) 1ms (C|)', { A: record(10), B: record(20), C: record(30) });
       });
-      const base = { failed: 0, timedOut: 0, retried: 0 };
+      const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0 };
       expect(snaps).toEqual([
         { ...base, started: 2, succeeded: 0, emitted: 0, inFlight: 2, waiting: 0, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 1 },
         { ...base, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },

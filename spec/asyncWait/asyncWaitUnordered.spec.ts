@@ -277,7 +277,7 @@ describe('asyncWaitUnordered', () => {
         // Assert
         expectObservable(out).toBe('20ms (AWB)(C|)', { A: record(10), W: watermark(1), B: record(20), C: record(30) });
       });
-      const base = { failed: 0, timedOut: 0, retried: 0 };
+      const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0 };
       expect(snaps).toEqual([
         { ...base, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
         // c was admitted at 20, when a's slot freed: its age counts from there, as its timeout would.

@@ -169,6 +169,58 @@ export function withBarriersOnArrival<T>(
   return out;
 }
 
+/**
+ * The reference model of watermark coalescing. A watermark that arrives while the watermark before it, with
+ * nothing but barriers between them in the input, has not gone out yet (it waits behind a record, held or
+ * beyond capacity) merges into it: the run goes out as one watermark, the highest (the later on a tie). One
+ * that arrives after it went out goes out itself. Barriers break no run: they never queue in these runs.
+ *
+ * Given the mapped input (`expected`, barriers included) and, from the run, the outputs before each arrival,
+ * returns the expected output without barriers, which items were merged into an earlier watermark, and how many.
+ * A watermark's place in the barrier-free output is the same in both modes: after every record before it.
+ */
+export function withCoalescedWatermarks<T>(
+  scenario: Scenario, expected: readonly StreamElement<T>[], outputsBeforeArrival: readonly number[],
+): { barrierFree: StreamElement<T>[]; merged: boolean[]; coalesced: number } {
+  const barrierFree: StreamElement<T>[] = [];
+  const merged = scenario.items.map(() => false);
+  let next = 0; // index in `expected` of the first element of the current item
+  let barriers = 0; // barriers arrived so far: each went out on arrival
+  let runAt = -1; // index in barrierFree of the watermark the next one may merge into; -1 after a record or other marker
+  let coalesced = 0;
+  scenario.items.forEach((item, i) => {
+    const el = item.el;
+    if (isBarrierItem(el)) {
+      barriers++;
+      next++;
+      return;
+    }
+    if (isPlan(el)) {
+      // Its outputs, however many the runner's fn gives (those of the records right after it come along too).
+      while (next < expected.length && expected[next]!.kind === 'record') barrierFree.push(expected[next++]!);
+      runAt = -1;
+      return;
+    }
+    const element = expected[next++]!;
+    if (element.kind !== 'watermark') {
+      barrierFree.push(element);
+      runAt = -1;
+      return;
+    }
+    const outBeforeArrival = outputsBeforeArrival[i]! - barriers;
+    if (runAt >= 0 && outBeforeArrival <= runAt) {
+      const held = barrierFree[runAt] as Watermark;
+      if (!(element.timestamp < held.timestamp)) barrierFree[runAt] = element;
+      merged[i] = true;
+      coalesced++;
+      return;
+    }
+    runAt = barrierFree.length;
+    barrierFree.push(element);
+  });
+  return { barrierFree, merged, coalesced };
+}
+
 /** The input element an item stands for. */
 export function inputOf(el: RecordPlan | Marker): StreamElement<number> {
   return isPlan(el) ? record(el.id, el.timestamp) : (el as StreamElement<number>);

@@ -23,11 +23,23 @@ export interface AsyncWaitCounters {
   readonly retried: number;
   /** Total: output records emitted. */
   readonly emitted: number;
+  /**
+   * Total: watermarks merged into an adjacent one while they waited behind a record (in the held queue or
+   * beyond capacity): a run of watermarks with nothing in between goes out as one, the highest of the run.
+   */
+  readonly watermarksCoalesced: number;
   /** Gauge: admitted records not yet complete (a call running, a retry waiting, or a fallback running). */
   readonly inFlight: number;
-  /** Gauge: complete records held back for their turn (ordered mode, or unordered behind a watermark). */
+  /**
+   * Gauge: complete records held back for their turn (ordered mode, or unordered behind a watermark), and side
+   * outputs held in their place. Each takes a capacity slot: `inFlight + waiting` never exceeds `capacity`.
+   */
   readonly waiting: number;
-  /** Gauge: records queued beyond `capacity`, not yet started. */
+  /**
+   * Gauge: inputs queued beyond `capacity`, not yet admitted: records and side outputs, the watermarks between
+   * them (adjacent ones coalesced), and any barrier waiting for an emission to end. This is where a source
+   * faster than the calls piles up.
+   */
   readonly buffered: number;
   /**
    * Gauge: the scheduler time at which the longest-running work still in flight began: a record's first call
@@ -78,6 +90,7 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   timedOut = 0;
   retried = 0;
   emitted = 0;
+  watermarksCoalesced = 0;
   inFlight = 0;
   waiting = 0;
   buffered = 0;
@@ -114,9 +127,9 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   }
 
   snapshot(): AsyncWaitCounters {
-    const { started, succeeded, failed, timedOut, retried, emitted, inFlight, waiting, buffered } = this;
+    const { started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, inFlight, waiting, buffered } = this;
     return Object.freeze({
-      started, succeeded, failed, timedOut, retried, emitted, inFlight, waiting, buffered,
+      started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, inFlight, waiting, buffered,
       oldestInFlightSince: this.oldestInFlightSince,
       oldestInFlightAge: this.oldestInFlightAge,
     });

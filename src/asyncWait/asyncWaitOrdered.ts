@@ -8,8 +8,10 @@ import { OrderedQueue } from './orderedQueue.js';
 /**
  * Calls an async function for every record, at most `capacity` at a time, and emits the results in input
  * order: Flink's `AsyncDataStream.orderedWait`. Watermarks (and any other element that is not a record or a
- * barrier) keep their places among the records. A checkpoint barrier does not wait: the operator snapshots the
- * inputs it holds and forwards the barrier at once, ahead of them (as in Flink); a restore replays them.
+ * barrier) keep their places among the records; watermarks that wait behind a record with nothing between
+ * them go out as one, the highest, and a side output takes a capacity slot. A checkpoint barrier does not
+ * wait: the operator snapshots the inputs it holds and forwards the barrier at once, ahead of them (as in
+ * Flink); a restore replays them.
  *
  * `fn(value, ctx)` returns any `ObservableInput` (Observable, Promise, array, iterable…). Every value it emits
  * before completing becomes one output record with the input's timestamp, so one input yields 0..n outputs.

@@ -1,5 +1,5 @@
 import { from, isObservable, type Observable, type SchedulerLike, type Subscriber } from 'rxjs';
-import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord } from '../elements/streamElement.js';
+import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord, type Watermark } from '../elements/streamElement.js';
 import { AsyncCallError } from './AsyncCallError.js';
 import { AsyncTimeoutError } from './AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from './asyncWaitMetrics.js';
@@ -11,7 +11,7 @@ import { scheduleAfter } from '../shared/schedulerDelay.js';
 import { CallObserver, type CallSource } from './callObserver.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import {
-  CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, resultsOf, type QueueNode,
+  CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, dominantWatermark, resultsOf, type QueueNode,
 } from './heldRecord.js';
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
@@ -27,13 +27,14 @@ import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } f
 export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   /** True once the output has completed, errored or been unsubscribed; nothing runs after that. */
   closed = false;
-  /** Records admitted and not yet emitted (in flight or waiting); never above capacity. */
-  private heldRecords = 0;
-  /** Inputs that arrived while capacity was full, in input order (markers too, behind the records ahead of
-   * them); emptied on teardown. With `input: 'values'` it holds the bare values instead (see onValue). */
+  /** Capacity slots taken: records and side outputs admitted and not yet emitted; never above capacity. */
+  private heldSlots = 0;
+  /**
+   * Inputs waiting beyond capacity, in input order: records and side outputs, the watermarks behind them
+   * (adjacent ones coalesced) and barriers waiting out an emission loop (see onBarrier). `metrics.buffered` is
+   * its length. Emptied on teardown. With `input: 'values'` it holds the bare values instead (see onValue).
+   */
   private readonly pending = new ChunkQueue<StreamElement<I>>();
-  /** Records in `pending`; markers are not counted. */
-  private pendingRecords = 0;
   /**
    * Records in flight, oldest first: the timeouts and the oldest-in-flight gauges. Null when neither a timeout
    * nor a user's metrics object reads it, which spares the hot path a clock read per record. Cleared on teardown.
@@ -155,6 +156,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   private onBarrier(element: CheckpointBarrier): void {
     if (this.draining || this.pendingBarriers !== 0) {
       this.pending.push(element);
+      this.metrics.buffered++;
       this.pendingBarriers++;
       return;
     }
@@ -188,20 +190,44 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       return;
     }
     const pending = this.pending;
-    if (element.kind === 'record') {
+    const kind = element.kind;
+    if (kind === 'watermark') {
+      this.onWatermark(element);
+    } else if (pending.length === 0 && this.heldSlots < this.capacity) {
       // FIFO beyond capacity: a newcomer never overtakes inputs already waiting.
-      if (pending.length === 0 && this.heldRecords < this.capacity) {
+      if (kind === 'record') {
         this.admit(element);
       } else {
-        pending.push(element);
-        this.pendingRecords++;
-        this.metrics.buffered++;
+        this.admitMarker(element);
+        this.drain();
       }
-    } else if (pending.length === 0) {
-      this.queue.addMarker(element);
-      this.drain();
     } else {
       pending.push(element);
+      this.metrics.buffered++;
+    }
+  }
+
+  /**
+   * A watermark takes no slot, but a run of them with nothing in between coalesces into one (see
+   * dominantWatermark), wherever it waits: behind a held record, or in `pending`. So whatever the watermark
+   * rate, at most one waits between two records or side outputs, and what is held stays O(capacity).
+   * Only the tail is compared: O(1).
+   */
+  private onWatermark(mark: Watermark): void {
+    const pending = this.pending;
+    if (pending.length === 0) {
+      // Absorbed by a held watermark: that one is blocked behind a record, so there is nothing to drain.
+      if (this.queue.addWatermark(mark)) this.metrics.watermarksCoalesced++;
+      else this.drain();
+      return;
+    }
+    const tail = pending.peekBack()!;
+    if (tail.kind === 'watermark') {
+      pending.replaceBack(dominantWatermark(tail, mark));
+      this.metrics.watermarksCoalesced++;
+    } else {
+      pending.push(mark);
+      this.metrics.buffered++;
     }
   }
 
@@ -216,11 +242,10 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       this.fail(this.valuesInPipelineError());
       return;
     }
-    if (this.pendingRecords === 0 && this.heldRecords < this.capacity) {
+    if (this.pending.length === 0 && this.heldSlots < this.capacity) {
       this.admit({ kind: 'record', value });
     } else {
       (this.pending as ChunkQueue<unknown>).push(value);
-      this.pendingRecords++;
       this.metrics.buffered++;
     }
   }
@@ -239,24 +264,29 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       return;
     }
     const pending = this.pending;
+    const metrics = this.metrics;
     while (!this.closed && pending.length !== 0) {
       const element = pending.peekFront()!;
-      if (element.kind === 'record') {
-        if (this.heldRecords >= this.capacity) return;
+      const kind = element.kind;
+      if (kind === 'watermark') {
         pending.shift(); // ChunkQueue: O(1)
-        this.pendingRecords--;
-        this.metrics.buffered--;
-        this.admit(element);
-      } else if (element.kind === 'barrier') {
+        metrics.buffered--;
+        // It may meet a held watermark: one that a barrier, now gone, stood between.
+        if (this.queue.addWatermark(element)) metrics.watermarksCoalesced++;
+      } else if (kind === 'barrier') {
         if (this.draining) return; // it leaves after the loop (see onBarrier)
         // Snapshot while it still heads `pending`: the inputs queued behind it arrived after it.
         if (!this.snapshotFor(element)) return;
         pending.shift(); // ChunkQueue: O(1)
+        metrics.buffered--;
         this.pendingBarriers--;
         this.subscriber.next(element as StreamElement<O>);
       } else {
+        if (this.heldSlots >= this.capacity) return;
         pending.shift(); // ChunkQueue: O(1)
-        this.queue.addMarker(element);
+        metrics.buffered--;
+        if (kind === 'record') this.admit(element);
+        else this.admitMarker(element);
       }
     }
   }
@@ -264,9 +294,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   /** admitPending() for `input: 'values'`: `pending` holds only bare values. */
   private admitPendingValues(): void {
     const pending = this.pending as ChunkQueue<unknown>;
-    while (!this.closed && this.pendingRecords !== 0 && this.heldRecords < this.capacity) {
+    while (!this.closed && pending.length !== 0 && this.heldSlots < this.capacity) {
       const value = pending.shift() as I; // ChunkQueue: O(1)
-      this.pendingRecords--;
       this.metrics.buffered--;
       this.admit({ kind: 'record', value });
     }
@@ -275,12 +304,23 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   /** Flink's order: enter the queue, start the timeout, then invoke. */
   private admit(input: StreamRecord<I>): void {
     const held = new HeldRecord<I, O>(input);
-    this.heldRecords++;
+    this.heldSlots++;
     this.metrics.started++;
     this.metrics.inFlight++;
     this.queue.addRecord(held);
     if (this.inFlight !== null) this.inFlight.admitted(held); // stamps it, and sets its deadline
     this.startAttempt(held);
+  }
+
+  /**
+   * A side output (or an element of a kind sluice does not know) takes a slot, like a record: it is data, which
+   * cannot be coalesced, so this is what bounds how many wait behind a slow record. It is complete on arrival, so
+   * it counts as waiting until its turn comes (see emitMarker).
+   */
+  private admitMarker(element: StreamElement<I>): void {
+    this.heldSlots++;
+    this.metrics.waiting++;
+    this.queue.addMarker(element);
   }
 
   // ---- calls -------------------------------------------------------------------------------------------
@@ -554,7 +594,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     const timestamp = held.input!.timestamp;
     held.results = null;
     held.input = null;
-    this.heldRecords--;
+    this.heldSlots--;
     const subscriber = this.subscriber;
     const metrics = this.metrics;
     metrics.waiting--;
@@ -575,7 +615,14 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   }
 
   emitMarker(element: unknown): void {
+    if (!takesSlot(element)) {
+      this.subscriber.next(element as StreamElement<O>);
+      return;
+    }
+    this.heldSlots--;
+    this.metrics.waiting--;
     this.subscriber.next(element as StreamElement<O>);
+    this.admitPending(); // its slot is free: the next input may start
   }
 
   private maybeComplete(): void {
@@ -597,7 +644,10 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.closed = true; // from here on, anything the source still delivers is ignored
     const metrics = this.metrics;
     this.queue.forEach((node: QueueNode<I, O>) => {
-      if (node.isMarker) return;
+      if (node.isMarker) {
+        if (takesSlot(node.element)) metrics.waiting--;
+        return;
+      }
       if (node.state === DONE) {
         metrics.waiting--;
       } else {
@@ -609,9 +659,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       node.result = undefined;
       node.input = null;
     });
-    metrics.buffered -= this.pendingRecords;
-    this.pendingRecords = 0;
-    this.heldRecords = 0;
+    metrics.buffered -= this.pending.length;
+    this.heldSlots = 0;
     this.queue.clear();
     this.pending.clear();
     this.pendingBarriers = 0;
@@ -620,6 +669,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
       if (this.options.metrics !== undefined) this.metrics.untrack(this.inFlight);
     }
   }
+}
+
+/** True for a held non-record element that took a capacity slot: anything but a watermark (see admitMarker). */
+function takesSlot(element: unknown): boolean {
+  return (element as StreamElement<unknown>).kind !== 'watermark';
 }
 
 /** What an async-wait snapshot may hold: records, watermarks and side outputs from upstream. */

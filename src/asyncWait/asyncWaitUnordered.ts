@@ -11,9 +11,10 @@ import { UnorderedQueue } from './unorderedQueue.js';
  *
  * Event time keeps its meaning: a record never crosses a watermark (nor any other element that is not a record
  * or a barrier). Such an element goes out only after every record before it, and nothing after it goes out
- * before it. A watermark with nothing held ahead of it goes out at once. Without watermarks, output follows
- * completion order. A checkpoint barrier does not wait: the operator snapshots the inputs it holds and forwards
- * the barrier at once, ahead of them (as in Flink); a restore replays them.
+ * before it. A watermark with nothing held ahead of it goes out at once; watermarks that wait behind a record
+ * with nothing between them go out as one, the highest. Without watermarks, output follows completion order.
+ * A checkpoint barrier does not wait: the operator snapshots the inputs it holds and forwards the barrier at
+ * once, ahead of them (as in Flink); a restore replays them.
  *
  * Everything else (ObservableInput results, timeouts, retries, fallbacks, errors, teardown) is as in
  * {@link asyncWaitOrdered}. That includes hangs: without a `timeout` (the default), a call that never settles

@@ -1,3 +1,4 @@
+import { type Watermark } from '../elements/streamElement.js';
 import { type HeldRecord, type QueueNode } from './heldRecord.js';
 
 /** What a held queue emits into: the run. */
@@ -16,7 +17,13 @@ export interface HeldQueue<I, O> {
   /** True when nothing is held. */
   isEmpty(): boolean;
   addRecord(held: HeldRecord<I, O>): void;
+  /** A side output or other non-record element: it takes a capacity slot, which the run accounts for. */
   addMarker(element: unknown): void;
+  /**
+   * A watermark. If the last element held is a watermark (so nothing came between them), the two coalesce into
+   * one node and this returns true; O(1), it looks at the tail only.
+   */
+  addWatermark(mark: Watermark): boolean;
   /** `held` has just reached DONE. */
   recordDone(held: HeldRecord<I, O>): void;
   /** Emits everything that may go now, in the right order. Tolerates re-entrant adds and completions. */

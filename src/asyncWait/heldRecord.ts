@@ -1,5 +1,5 @@
 import { type Subscription } from 'rxjs';
-import { type StreamRecord } from '../elements/streamElement.js';
+import { type StreamElement, type StreamRecord, type Watermark } from '../elements/streamElement.js';
 import { type AsyncCallContext } from './options.js';
 
 /** Phase of a held record. Plain numbers (not a const enum) so that isolated-module builds stay simple. */
@@ -89,13 +89,38 @@ export class HeldRecord<I, O> {
   }
 }
 
-/** A watermark, barrier or other non-record element held in the unordered list, in its input position. */
+/**
+ * A watermark, side output or other non-record element held in a queue, in its input position (barriers never
+ * are: they overtake what is held). Every kind but a watermark takes a capacity slot (see the run's onInput).
+ */
 export class MarkerNode<I, O> {
   /** Always true: tells a marker node from a record node. */
   readonly isMarker = true;
+  /** Unordered mode: neighbours in input order; cleared on unlink. */
   prev: QueueNode<I, O> | null = null;
   next: QueueNode<I, O> | null = null;
-  constructor(readonly element: unknown) {}
+  /** The element; a held watermark is replaced by a later one that reaches it (see absorb). */
+  constructor(public element: unknown) {}
+
+  /**
+   * Coalescing: `mark` arrived with nothing after this node, so if this node holds a watermark, the two are
+   * adjacent and this node keeps the dominant one. True if `mark` was absorbed; false if this is not a watermark.
+   */
+  absorb(mark: Watermark): boolean {
+    const held = this.element as StreamElement<unknown>;
+    if (held.kind !== 'watermark') return false;
+    this.element = dominantWatermark(held, mark);
+    return true;
+  }
+}
+
+/**
+ * Of two adjacent watermarks, the one that goes out for both: the later one, unless it is lower (a regression,
+ * which a downstream that tracks event time ignores anyway, as Flink's watermark valve does), so a run goes
+ * out as its highest watermark. When either timestamp does not compare (NaN), the later one is kept.
+ */
+export function dominantWatermark(earlier: Watermark, later: Watermark): Watermark {
+  return later.timestamp < earlier.timestamp ? earlier : later;
 }
 
 export type QueueNode<I, O> = HeldRecord<I, O> | MarkerNode<I, O>;

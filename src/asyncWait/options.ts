@@ -165,8 +165,10 @@ export interface AsyncRetryOptions<O> {
  */
 export interface AsyncWaitOptions<I, O> {
   /**
-   * The most records held at once: calls in flight plus results waiting for their turn. More inputs wait
-   * in a FIFO queue. Watermarks and barriers are not counted.
+   * The most records held at once: calls in flight plus results waiting for their turn. A side output (or an
+   * element of a kind sluice does not know) takes a slot too, until it goes out. More inputs wait in a FIFO
+   * queue, counted in `metrics.buffered`. Watermarks and barriers take no slot; watermarks that wait with
+   * nothing between them coalesce into one.
    * @default 100
    */
   readonly capacity?: number | undefined;

@@ -1,4 +1,5 @@
 import Denque from 'denque';
+import { type Watermark } from '../elements/streamElement.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import { DONE, MarkerNode, type HeldRecord, type QueueNode } from './heldRecord.js';
 
@@ -20,6 +21,14 @@ export class OrderedQueue<I, O> implements HeldQueue<I, O> {
 
   addMarker(element: unknown): void {
     this.nodes.push(new MarkerNode<I, O>(element));
+  }
+
+  addWatermark(mark: Watermark): boolean {
+    // A marker at the tail has not been emitted: flush() shifts a node out before emitting it.
+    const tail = this.nodes.peekBack();
+    if (tail !== undefined && tail.isMarker && tail.absorb(mark)) return true;
+    this.nodes.push(new MarkerNode<I, O>(mark));
+    return false;
   }
 
   recordDone(): void {

@@ -1,4 +1,5 @@
 import Denque from 'denque';
+import { type Watermark } from '../elements/streamElement.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import { MarkerNode, type HeldRecord, type QueueNode } from './heldRecord.js';
 
@@ -14,10 +15,10 @@ class Segment<I, O> {
 }
 
 /**
- * Unordered emission (Flink's `UnorderedStreamElementQueue`). Markers (watermarks, barriers, any non-record)
- * cut the held elements into segments. Records of the head segment leave in completion order; a marker
- * leaves once its segment is empty, and only then may the next segment's records leave, in the order they
- * completed while they waited.
+ * Unordered emission (Flink's `UnorderedStreamElementQueue`). Markers (watermarks, side outputs, any
+ * non-record kind but barriers, which never enter it) cut the held elements into segments. Records of the head
+ * segment leave in completion order; a marker leaves once its segment is empty, and only then may the next
+ * segment's records leave, in the order they completed while they waited.
  *
  * Held elements also sit in an intrusive doubly linked list in input order, so a record can leave from the
  * middle in O(1) while a slow record stays behind it, and teardown or a snapshot can visit them in input
@@ -48,6 +49,15 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
     this.segments.peekBack()!.marker = marker;
     this.segments.push(new Segment<I, O>());
     this.link(marker);
+  }
+
+  addWatermark(mark: Watermark): boolean {
+    // A marker at the tail of the list has no record after it (a record after it would be linked after it, and
+    // could not have left before it): the two watermarks are adjacent, and the open segment behind them is empty.
+    const tail = this.tail;
+    if (tail !== null && tail.isMarker && tail.absorb(mark)) return true;
+    this.addMarker(mark);
+    return false;
   }
 
   recordDone(held: HeldRecord<I, O>): void {
