@@ -3,7 +3,7 @@ import { runInNewContext } from 'vm';
 import { NEVER, Subject, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
-  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark,
+  asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, outputTag, record, sideOutput, watermark,
   type AsyncCallContext, type AsyncFunction, type StreamElement,
 } from 'rxjs-sluice';
 
@@ -23,6 +23,12 @@ async function settledHeap(): Promise<number> {
   gc();
   return process.memoryUsage().heapUsed;
 }
+
+/** The runtime's WeakRef (Node 14.6+), typed here: the project's type library is ES2020, which predates it. */
+interface Weak<T extends object> {
+  deref(): T | undefined;
+}
+const WeakRef = (globalThis as unknown as { WeakRef: new <T extends object>(target: T) => Weak<T> }).WeakRef;
 
 const FAST_RECORDS = 200_000;
 const CAPACITY = 10;
@@ -105,4 +111,32 @@ describe('asyncWait memory with non-record elements behind a record that does no
     subscription.unsubscribe();
   });
 
+  it.each([
+    ['asyncWaitOrdered', asyncWaitOrdered],
+    ['asyncWaitUnordered', asyncWaitUnordered],
+  ] as const)('%s: after unsubscribe, a record whose promise is still referenced keeps none of its neighbours alive', async (_name, operator) => {
+    // Arrange: record 0's promise is kept by the test (as a pending request would keep it); a side output and a
+    // watermark sit next to it, and record 1, done, behind them.
+    const resolvers: Array<(value: number) => void> = [];
+    const source = new Subject<StreamElement<number>>();
+    const fn = (x: number) => (x === 0 ? new Promise<number>((resolve) => resolvers.push(resolve)) : [x]);
+    const subscription = source.pipe(operator(fn, { capacity: 10 })).subscribe();
+    const refs = ((): Weak<object>[] => {
+      const side = sideOutput(outputTag<number>('late'), 1);
+      const mark = watermark(1);
+      source.next(record(0));
+      source.next(side);
+      source.next(mark);
+      source.next(record(1));
+      return [new WeakRef(side), new WeakRef(mark)];
+    })();
+
+    // Act
+    subscription.unsubscribe();
+    await settledHeap();
+
+    // Assert: both elements were collected, while record 0's call is still pending.
+    expect(refs.map((ref) => ref.deref())).toEqual([undefined, undefined]);
+    expect(resolvers).toHaveLength(1);
+  });
 });

@@ -661,7 +661,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     });
     metrics.buffered -= this.pending.length;
     this.heldSlots = 0;
-    this.queue.clear();
+    this.queue.clear(); // unlinks the held nodes from each other too
     this.pending.clear();
     this.pendingBarriers = 0;
     if (this.inFlight !== null) {

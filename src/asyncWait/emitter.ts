@@ -30,6 +30,7 @@ export interface HeldQueue<I, O> {
   flush(out: Emitter<I, O>): void;
   /** Visits held records and markers in input order (teardown, and checkpoint snapshots). */
   forEach(visit: (node: QueueNode<I, O>) => void): void;
-  /** Drops every reference. */
+  /** Drops every reference, the links between held nodes included (a node kept alive by a pending call then
+   * keeps none of its neighbours alive). */
   clear(): void;
 }

@@ -57,9 +57,9 @@ export class HeldRecord<I, O> {
   signalPhase = 0;
   /** Why the last signal was aborted. */
   abortReason: unknown = undefined;
-  /** Unordered mode: the watermark-delimited segment this record belongs to (owned by UnorderedQueue). */
+  /** Unordered mode: the watermark-delimited segment this record belongs to (owned by UnorderedQueue); cleared on clear(). */
   segment: unknown = null;
-  /** Unordered mode: neighbours in input order; cleared on unlink. */
+  /** Unordered mode: neighbours in input order; cleared on unlink and on clear(). */
   prev: QueueNode<I, O> | null = null;
   next: QueueNode<I, O> | null = null;
 
@@ -96,7 +96,7 @@ export class HeldRecord<I, O> {
 export class MarkerNode<I, O> {
   /** Always true: tells a marker node from a record node. */
   readonly isMarker = true;
-  /** Unordered mode: neighbours in input order; cleared on unlink. */
+  /** Unordered mode: neighbours in input order; cleared on unlink and on clear(). */
   prev: QueueNode<I, O> | null = null;
   next: QueueNode<I, O> | null = null;
   /** The element; a held watermark is replaced by a later one that reaches it (see absorb). */

@@ -59,6 +59,6 @@ export class OrderedQueue<I, O> implements HeldQueue<I, O> {
   }
 
   clear(): void {
-    this.nodes.clear();
+    this.nodes.clear(); // ordered nodes are not linked to each other: dropping them is enough
   }
 }

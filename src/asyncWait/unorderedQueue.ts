@@ -97,6 +97,16 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
   }
 
   clear(): void {
+    // Unlink every node (O(held), at most capacity records and side outputs, and a watermark between each two):
+    // a record whose call is still pending (a promise the caller keeps) must not keep its neighbours, or its
+    // segment's done list and marker, alive after teardown.
+    let node = this.head;
+    while (node !== null) {
+      const next = node.next;
+      node.prev = node.next = null;
+      if (!node.isMarker) node.segment = null;
+      node = next;
+    }
     this.head = this.tail = null;
     this.ready.clear();
     this.segments.clear();
