@@ -43,9 +43,9 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: a retry callback that unsubscribes re-e
     const metrics = asyncWaitMetrics();
     const input = new Subject<El>();
     const outputs: unknown[] = [];
-    let subscription: Subscription | undefined;
-    const end = () => subscription!.unsubscribe();
-    subscription = input
+    // `end` runs only once the subscription exists: a retry callback calls it, never the subscribe itself.
+    const end = () => subscription.unsubscribe();
+    const subscription: Subscription = input
       .pipe(operator(fn as never, { scheduler, metrics, ...options(end) } as never))
       .subscribe({ next: (v) => outputs.push(v), error: (e: unknown) => outputs.push(['error', e]) });
     return { virtual, scheduler, metrics, input, outputs };
