@@ -40,9 +40,10 @@ describe('asyncWait inside a checkpointable pipeline', () => {
     const run2: CheckpointedOutput<number>[] = [];
     build().subscribe((o) => run2.push(o));
 
-    // Assert: 20 went out before barrier 2, so checkpoint 2 does not hold record 2, and 20 does not repeat.
+    // Assert: 20 went out before barrier 2, so its checkpoint (3: under 'at-least-once' checkpoint 1 is the run's
+    // start checkpoint) does not hold record 2, and 20 does not repeat.
     expect(run1.map(valueOf)).toEqual([10, 20]);
-    expect(latest.checkpointId).toBe(2);
+    expect(latest.checkpointId).toBe(3);
     expect(JSON.parse(latest.body.operators[0].state)).toEqual([]);
     expect([...run1, ...run2].map(valueOf).filter((v) => v === 20)).toHaveLength(1);
   });
@@ -95,9 +96,10 @@ describe('asyncWait inside a checkpointable pipeline', () => {
       expect(completed).toBe(true);
       expect(seen).toEqual([0, 1, 2, 3, 4]);
       expect(warnings).toEqual([]);
-      // (records 0 and 1 share barrier 1: record 1 arrives inside the emission of record 0, before its barrier.)
-      const barrierCheckpoints = store.list().filter((id) => !bodyOf(store, id).final);
-      expect(barrierCheckpoints).toEqual([1, 2, 3, 4]);
+      // (records 0 and 1 share barrier 1: record 1 arrives inside the emission of record 0, before its barrier;
+      // checkpoint 1 is the run's start checkpoint, so barrier n completes checkpoint n + 1.)
+      const barrierCheckpoints = store.list().filter((id) => !bodyOf(store, id).final).slice(1);
+      expect(barrierCheckpoints).toEqual([2, 3, 4, 5]);
       expect(barrierCheckpoints.map((id) => [JSON.parse(bodyOf(store, id).position!), countIn(bodyOf(store, id))]))
         .toEqual([[2, 2], [3, 3], [4, 4], [5, 5]]);
     });
@@ -126,12 +128,13 @@ describe('asyncWait inside a checkpointable pipeline', () => {
       gate.next(10);
       gate.complete();
 
-      // Assert: checkpoints 1, 2, 3 all completed, in order, at positions 1, 2, 3; at barrier 3 the operator
-      // holds record 2 (in flight) and, when ordered, record 3 (done, waiting behind it).
+      // Assert: the checkpoints of barriers 1, 2, 3 (2, 3, 4: 1 is the run's start checkpoint) all completed, in
+      // order, at positions 1, 2, 3; at barrier 3 the operator holds record 2 (in flight) and, when ordered,
+      // record 3 (done, waiting behind it).
       expect(warnings).toEqual([]);
-      expect(store.list()).toEqual([1, 2, 3]);
-      expect(store.list().map((id) => bodyOf(store, id).position)).toEqual(['1', '2', '3']);
-      const held3 = (JSON.parse(bodyOf(store, 3).operators[0]!.state) as Array<{ value: number }>).map((e) => e.value);
+      expect(store.list()).toEqual([1, 2, 3, 4]);
+      expect(store.list().map((id) => bodyOf(store, id).position)).toEqual([null, '1', '2', '3']);
+      const held3 = (JSON.parse(bodyOf(store, 4).operators[0]!.state) as Array<{ value: number }>).map((e) => e.value);
       expect(held3).toEqual(operator === asyncWaitOrdered ? [2, 3] : [2]);
       expect(seen).toEqual(operator === asyncWaitOrdered ? [10] : [10, 30]);
       subscription.unsubscribe();
@@ -152,10 +155,10 @@ describe('asyncWait inside a checkpointable pipeline', () => {
       log.append(1);
       gate.next(10); gate.complete();
       run1.unsubscribe();
-      const body2 = JSON.parse(store.read(2)).body;
-      // Act: restore checkpoint 2 (as if 3 were damaged), everything answering at once.
+      const body2 = JSON.parse(store.read(3)).body; // barrier 2's (1 is the run's start checkpoint)
+      // Act: restore it (as if the next were damaged), everything answering at once.
       const older = new MemoryCheckpointStore({ retain: 100 });
-      for (const id of [1, 2]) older.write(id, store.read(id));
+      for (const id of [1, 2, 3]) older.write(id, store.read(id));
       log.end();
       const out: number[] = [];
       checkpointable({ source: log.source, store: older, every: { records: 1 }, delivery: 'at-least-once' })
@@ -168,7 +171,7 @@ describe('asyncWait inside a checkpointable pipeline', () => {
 
     it.each([['ordered', asyncWaitOrdered], ['unordered', asyncWaitUnordered]] as const)('%s: in a feedback loop, the snapshot of a waiting barrier holds nothing that arrived after it, so a restore replays each record once', (_n, operator) => {
       // Arrange: a barrier per record; the consumer appends the next entry when it sees an output (the reviewer's
-      // asyncWaitDeferredBarrier scenario). Checkpoint 1 is at position 2, yet asyncWait's snapshot holds record 2.
+      // asyncWaitDeferredBarrier scenario). Barrier 1's checkpoint is at position 2, yet asyncWait's snapshot holds record 2.
       const log = new LiveLog<number>();
       const store = new MemoryCheckpointStore({ retain: 100 });
       checkpointable({ source: log.source, store, every: { records: 1 }, delivery: 'at-least-once' })
@@ -176,13 +179,13 @@ describe('asyncWait inside a checkpointable pipeline', () => {
         .subscribe((o) => { const x = o.element.value as number; if (x < 4) log.append(x + 1); else log.end(); });
       log.append(0);
       const older = new MemoryCheckpointStore({ retain: 100 });
-      older.write(1, store.read(1));
+      for (const id of [1, 2]) older.write(id, store.read(id)); // barrier 1's checkpoint is 2 (1: the start checkpoint)
       const out: unknown[] = [];
       // Act
       checkpointable({ source: log.source, store: older, every: { records: 1 }, delivery: 'at-least-once' })
         .pipe(operator((x: number) => [x], { id: 'a' })).subscribe((o) => out.push(o.element.value));
       // Assert
-      const body = JSON.parse(store.read(1)).body;
+      const body = JSON.parse(store.read(2)).body;
       expect([body.position, JSON.parse(body.operators[0].state)]).toEqual(['2', []]);
       expect(out).toEqual([2, 3, 4]);
     });
@@ -208,8 +211,9 @@ describe.each([
 
     // Act: crash with everything held, then restore with a function that answers at once.
     subscription.unsubscribe();
-    const snapshot2 = (JSON.parse(bodyOf(store, 2).operators[0].state) as Array<{ value: number }>).map((r) => r.value);
-    const snapshot1 = (JSON.parse(bodyOf(store, 1).operators[0].state) as Array<{ value: number }>).map((r) => r.value);
+    // (checkpoint 1 is the run's start checkpoint: barriers 1 and 2 complete checkpoints 2 and 3)
+    const snapshot2 = (JSON.parse(bodyOf(store, 3).operators[0].state) as Array<{ value: number }>).map((r) => r.value);
+    const snapshot1 = (JSON.parse(bodyOf(store, 2).operators[0].state) as Array<{ value: number }>).map((r) => r.value);
     const run2: number[] = [];
     build((x) => [10 * x]).subscribe((o) => run2.push(valueOf(o)));
 

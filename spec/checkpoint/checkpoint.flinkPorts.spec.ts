@@ -378,7 +378,7 @@ describe('KeyedProcessOperatorTest (Apache Flink, ported)', () => {
       setTimeoutVirtual(() => crash.unsubscribe(), 1);
       flush();
     });
-    expect(store.list()).toEqual([1]);
+    expect(store.list()).toEqual([1, 2]); // the start checkpoint, and the one after 5@12
     const timeline: Array<[number, string]> = [];
     const opened: Array<number | undefined> = [];
     const scheduler = newScheduler();

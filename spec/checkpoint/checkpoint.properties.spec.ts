@@ -20,9 +20,9 @@
  *   keeping the first: what an idempotent sink keeps) equals the reference output, in order for ordered
  *   pipelines, as a multiset for asyncWaitUnordered. A repeated stamp carries an identical element, stamps go
  *   up without gaps, and a run emits nothing beyond the newest durable checkpoint (the one the next run restores).
- * - at-least-once: every reference output appears at least once across the runs, and, exactly, the outputs of
- *   each crashed run up to the checkpoint the next run restores, followed by the next run's outputs, rebuild the
- *   reference output (Flink: after a restore, the job replays from the checkpoint, so what was emitted after it
+ * - at-least-once: every reference output appears at least once across the runs, no stamp is used twice, and,
+ *   exactly, the outputs of each crashed run up to the checkpoint the next run restores, followed by the next
+ *   run's outputs, rebuild the reference output (Flink: after a restore, the job replays from the checkpoint, so what was emitted after it
  *   comes again, and nothing before it does).
  *
  * Pipelines: asyncWaitOrdered alone, asyncWaitUnordered alone, asyncWaitOrdered into keyedTimers with a running
@@ -279,6 +279,12 @@ interface RunLog {
   /** The id of the checkpoint the run restored from (undefined: it started fresh). */
   readonly restoredId: number | undefined;
   readonly outputs: Output[];
+  /**
+   * For each output, the epoch it belongs to: 1 + the newest checkpoint written when it was emitted. (Under
+   * 'at-least-once' with a synchronous store, a checkpoint is written the moment its barrier reaches the end, so
+   * this is the epoch; the stamps name the run instead.)
+   */
+  readonly epochs: number[];
   readonly completed: boolean;
   readonly crashed: boolean;
   readonly error: unknown;
@@ -296,6 +302,7 @@ async function runOnce(s: fc.Scheduler, store: CheckpointStore, build: Build, ru
   const warnings: CheckpointWarning[] = [];
   const metrics = checkpointMetrics();
   const outputs: Output[] = [];
+  const epochs: number[] = [];
   let completed = false;
   let crashed = false;
   let error: unknown = undefined;
@@ -308,6 +315,7 @@ async function runOnce(s: fc.Scheduler, store: CheckpointStore, build: Build, ru
     next: (output) => {
       if (crashed) return;
       outputs.push(output);
+      epochs.push(metrics.lastCompletedId + 1);
       if (crash?.at === 'output' && outputs.length === crash.k) doCrash();
     },
     error: (err: unknown) => {
@@ -333,7 +341,7 @@ async function runOnce(s: fc.Scheduler, store: CheckpointStore, build: Build, ru
     steps++;
   }
   subscription.unsubscribe();
-  return { restoredId, outputs, completed, crashed, error, warnings, metrics: metrics.snapshot() };
+  return { restoredId, outputs, epochs, completed, crashed, error, warnings, metrics: metrics.snapshot() };
 }
 
 /** Runs with the scenario's crashes, each restart a fresh job over the same store, the last run to the end. */
@@ -423,25 +431,33 @@ async function committedOutput(runs: readonly RunLog[], store: CheckpointStore):
 }
 
 /**
- * At-least-once: the outputs of each crashed run stamped up to the checkpoint its successor restores, then the
+ * At-least-once: the outputs of each crashed run in epochs up to the checkpoint its successor restores, then the
  * next run's, and so on: what the runs contribute once the replayed part is cut away.
  */
 function replayFreeOutput(runs: readonly RunLog[]): Output[] {
   return runs.flatMap((run, index) => {
     const next = runs[index + 1];
     if (next === undefined) return run.outputs;
-    return run.outputs.filter((o) => o.checkpointId <= (next.restoredId ?? 0));
+    return run.outputs.filter((_o, i) => run.epochs[i]! <= (next.restoredId ?? 0));
   });
 }
 
 /**
- * At-least-once: nothing is emitted again on restore (checkpoints hold no outputs), and a run's stamps start
- * right after the checkpoint it restored.
+ * At-least-once: nothing is emitted again on restore (checkpoints hold no outputs); each run stamps its outputs
+ * (its start checkpoint, 0, 1, 2, ...), above the checkpoint it restored; and no stamp is ever used twice, even
+ * for a repeat after a crash.
  */
 function expectAtLeastOnceStamps(runs: readonly RunLog[]): void {
+  const seen = new Set<string>();
   for (const run of runs) {
     expect(run.metrics.reEmitted).toBe(0);
-    for (const output of run.outputs) expect(output.checkpointId).toBeGreaterThan(run.restoredId ?? 0);
+    run.outputs.forEach((output, i) => {
+      expect(output.checkpointId).toBeGreaterThan(run.restoredId ?? 0);
+      expect(output.checkpointId).toBe(run.outputs[0]!.checkpointId);
+      expect(output.sequence).toBe(i);
+      expect(seen.has(stampOf(output))).toBe(false);
+      seen.add(stampOf(output));
+    });
   }
 }
 

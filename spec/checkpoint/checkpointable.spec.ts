@@ -627,36 +627,43 @@ describe('delivery', () => {
     expect(JSON.parse(bodyOf(store, 2).outputs!)).toEqual([{ checkpointId: 2, sequence: 0, element: { kind: 'record', value: 'c' } }]);
   });
 
-  it("'at-least-once' emits at once, stamped with the epoch, and stores no outputs", async () => {
+  it("'at-least-once' writes a start checkpoint first, then emits at once, stamped with it, and stores no outputs", async () => {
     // Arrange
     const store = new ManualStore();
     const job = checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 }, delivery: 'at-least-once' });
     // Act
     const run = start(job.pipe());
-    // Assert: everything is out before any write is durable.
-    expect(stampsOf(run.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [2, 0, 3]]);
-    expect(store.list()).toEqual([]);
-    // Act: let both checkpoints be written.
+    const beforeTheStartCheckpoint = run.outputs.length;
     store.writes[0]!.resolve();
     await settle();
+    // Assert: nothing before start checkpoint 1 is durable; then everything, before any other write is durable,
+    // stamped (1, place in the run).
+    expect(beforeTheStartCheckpoint).toBe(0);
+    expect(stampsOf(run.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [1, 2, 3]]);
+    expect(store.list()).toEqual([1]);
+    // Act: let both checkpoints be written.
     store.writes[1]!.resolve();
+    await settle();
+    store.writes[2]!.resolve();
     await settle();
     // Assert
     expect(run.completed).toBe(true);
-    expect(bodyOf(store.inner, 1).outputs).toBeNull();
+    expect(store.writes.map((w) => w.id)).toEqual([1, 2, 3]);
+    expect(bodyOf(store.inner, 1)).toMatchObject({ position: null, operators: [], outputs: null, final: false });
     expect(bodyOf(store.inner, 2).outputs).toBeNull();
+    expect(bodyOf(store.inner, 3).outputs).toBeNull();
   });
 
-  it("'at-least-once': after a crash the outputs since the last checkpoint come again", () => {
-    // Arrange: checkpoint 1 after 1, 2; then 3 is emitted and the run crashes.
+  it("'at-least-once': after a crash the outputs since the last checkpoint come again, with new stamps", () => {
+    // Arrange: start checkpoint 1, checkpoint 2 after 1, 2; then 3 is emitted and the run crashes.
     const store = new MemoryCheckpointStore();
     const run1 = start(checkpointable({ source: endlessSource([1, 2, 3]), store, every: { records: 2 }, delivery: 'at-least-once' }).pipe());
     run1.subscription.unsubscribe();
     // Act
     const run2 = start(checkpointable({ source: arraySource([1, 2, 3, 4]), store, every: { records: 2 }, delivery: 'at-least-once' }).pipe());
-    // Assert: 3 again (same stamp), then 4; no re-emission of checkpoint 1's outputs.
-    expect(stampsOf(run1.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [2, 0, 3]]);
-    expect(stampsOf(run2.outputs)).toEqual([[2, 0, 3], [2, 1, 4]]);
+    // Assert: 3 again, then 4, stamped with run 2's start checkpoint (3); no re-emission of checkpoint 2's outputs.
+    expect(stampsOf(run1.outputs)).toEqual([[1, 0, 1], [1, 1, 2], [1, 2, 3]]);
+    expect(stampsOf(run2.outputs)).toEqual([[3, 0, 3], [3, 1, 4]]);
   });
 
   it('stamps: sequence restarts at 0 in every epoch, also with outputs that a stateful operator makes', () => {
@@ -1232,7 +1239,8 @@ describe('CheckpointSink protocol', () => {
     start(job.pipe(), log);
     // Assert
     expect(log).toEqual([
-      'recover undefined', 'emit 1', 'emit 2', 'preCommit 1 [1,2]', 'write 1', 'commit 1', 'emit 3', 'preCommit 2 [3]', 'write 2', 'commit 2', 'complete',
+      'recover undefined', 'write 1', // the start checkpoint: no epoch of its own for the sink
+      'emit 1', 'emit 2', 'preCommit 2 [1,2]', 'write 2', 'commit 2', 'emit 3', 'preCommit 3 [3]', 'write 3', 'commit 3', 'complete',
     ]);
   });
 
@@ -1843,10 +1851,11 @@ describe('readLatestCheckpoint', () => {
     // Act
     const run = start(checkpointable({ source: arraySource([1, 2, 3, 4, 5]), store, every: { records: 2 }, onWarning: (w) => warnings.push(w), metrics })
       .pipe(keyedTimers(runningSum, { id: 'sum' })));
-    // Assert: restored from 2 (sum 10): re-emits 6, 10, then 15.
+    // Assert: restored from 2 (sum 10): re-emits 6, 10, then 15, stamped above the damaged checkpoint 3, whose
+    // outputs may have been released already.
     expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['corrupt-skipped', 3]]);
     expect(metrics.corruptSkipped).toBe(1);
-    expect(stampsOf(run.outputs)).toEqual([[2, 0, 6], [2, 1, 10], [3, 0, 15]]);
+    expect(stampsOf(run.outputs)).toEqual([[2, 0, 6], [2, 1, 10], [4, 0, 15]]);
   });
 
   it('a pipeline over a store with only corrupt checkpoints errors with CheckpointCorruptError (it never starts from scratch)', () => {

@@ -67,12 +67,16 @@ interface CommitJob {
 export class CheckpointRun {
   /** True once the output has completed, errored or been unsubscribed. */
   private closed = false;
-  /** The id the next barrier gets (restored id + 1). */
+  /** The id the next barrier gets (above every id ever used: see restore). */
   private nextCheckpointId = 1;
   /** The id of the last barrier that reached the end; outputs after it belong to epoch `lastBarrierAtEnd + 1`. */
   private lastBarrierAtEnd = 0;
   /** The next output's sequence number within its epoch. */
   private sequence = 0;
+  /** 'at-least-once': the id of this run's start checkpoint, which every output of the run is stamped with. */
+  private runStamp = 0;
+  /** 'at-least-once': the next output's sequence number within the run. */
+  private runSequence = 0;
   /** Outputs of the current epoch held for its checkpoint; handed to a CommitJob at the barrier. Cleared on teardown. */
   private epochOutputs: CheckpointedOutput<unknown>[] = [];
   /** Outputs of checkpoints that certainly failed, for the next pre-commit. Cleared when staged, and on teardown. */
@@ -156,14 +160,20 @@ export class CheckpointRun {
     this.subscriber.add(() => this.teardown());
     const load = (): void => {
       if (this.closed) return;
-      loadLatest(this.options.store, (warning) => this.warn(warning), (checkpoint) => this.restore(checkpoint), (err) => this.fail(err));
+      loadLatest(this.options.store, (warning) => this.warn(warning), (checkpoint, highest) => this.restore(checkpoint, highest), (err) => this.fail(err));
     };
     this.resources.acquire((step) => this.io(step), () => this.closed, load, (err) => this.fail(err));
   }
 
   // ---- restore -----------------------------------------------------------------------------------------------
 
-  private restore(checkpoint: StoredCheckpoint | undefined): void {
+  /**
+   * Restores `checkpoint` (undefined: a fresh start). New checkpoint ids start above every id ever used for a
+   * stamp: the restored one, the highest the store lists (a damaged newer checkpoint included, whose outputs may
+   * have been released) and the highest epoch the sink reports from `recover`. So no stamp is ever used for two
+   * different outputs, even after a fallback past a damaged checkpoint.
+   */
+  private restore(checkpoint: StoredCheckpoint | undefined, highestListed: number): void {
     if (this.closed) return;
     const states = new Map<string, unknown>();
     let replay: CheckpointedOutput<unknown>[] = [];
@@ -174,14 +184,19 @@ export class CheckpointRun {
         this.fail(err);
         return;
       }
-      this.nextCheckpointId = checkpoint.checkpointId + 1;
       this.metrics.restored++;
       this.metrics.lastCompletedId = this.lastCompletedId = checkpoint.checkpointId;
     }
     const sink = this.options.sink;
     const recovery: SinkRecovery = { checkpointId: checkpoint?.checkpointId, receipt: checkpoint?.receipt, codec: this.options.codec };
-    andThen(this.io(() => sink?.recover(checkpoint?.checkpointId, recovery)), () => {
+    andThen(this.io(() => sink?.recover(checkpoint?.checkpointId, recovery)), (sinkHighest) => {
       if (this.closed) return;
+      if (sinkHighest !== undefined && (typeof sinkHighest !== 'number' || !Number.isSafeInteger(sinkHighest) || sinkHighest < 0)) {
+        throw new TypeError(`checkpointable: sink.recover returned ${describe(sinkHighest)}; it may return the highest epoch id it has seen (an integer >= 0), or nothing`);
+      }
+      const highest = Math.max(checkpoint?.checkpointId ?? 0, highestListed, sinkHighest ?? 0);
+      this.nextCheckpointId = highest + 1;
+      this.lastBarrierAtEnd = highest;
       for (const output of replay) {
         if (this.closed) return;
         this.metrics.reEmitted++;
@@ -190,7 +205,32 @@ export class CheckpointRun {
       // A final checkpoint means the pipeline finished: its operators applied their end-of-input rules (event
       // time ran to +Infinity, timers fired or were dropped), so there is nothing left to resume.
       if (checkpoint?.final === true) this.complete();
-      else this.run(states, checkpoint?.checkpointId);
+      else if (this.options.exactlyOnce) this.run(states, checkpoint?.checkpointId);
+      else this.writeStartCheckpoint(checkpoint, () => this.run(states, checkpoint?.checkpointId));
+    }, (err) => this.fail(err));
+  }
+
+  /**
+   * 'at-least-once' releases outputs before their checkpoint exists, so a crash can lose the ids they were
+   * stamped with. So each run first writes a start checkpoint (the restored state again, under a new id S), and
+   * stamps its outputs (S, 0), (S, 1), …: S is durable before any of them is released, and every later run
+   * starts above it. A failed write errors the output: without it, stamps could repeat.
+   */
+  private writeStartCheckpoint(restored: StoredCheckpoint | undefined, then: () => void): void {
+    const checkpointId = this.nextCheckpointId++;
+    this.lastBarrierAtEnd = checkpointId;
+    const text = serializeCheckpoint({
+      checkpointId, version: FORMAT_VERSION, createdAt: this.options.scheduler.now(), codec: this.options.codec.name, final: false,
+      position: restored?.position ?? null, operators: restored?.operators ?? [], outputs: null, receipt: restored?.receipt,
+    });
+    this.metrics.started++;
+    andThen(this.io(() => this.options.store.write(checkpointId, text)), () => {
+      if (this.closed) return;
+      this.metrics.completed++;
+      this.metrics.lastCompletedId = this.lastCompletedId = checkpointId;
+      this.metrics.lastSize = text.length;
+      this.runStamp = checkpointId;
+      then();
     }, (err) => this.fail(err));
   }
 
@@ -481,7 +521,11 @@ export class CheckpointRun {
     switch (element?.kind) {
       case 'record':
       case 'sideOutput': {
-        const output: CheckpointedOutput<unknown> = { checkpointId: this.lastBarrierAtEnd + 1, sequence: this.sequence++, element };
+        // 'exactly-once': (epoch, place in it), as stored in the checkpoint that releases it. 'at-least-once':
+        // (the run's start checkpoint, place in the run); see writeStartCheckpoint.
+        const output: CheckpointedOutput<unknown> = this.options.exactlyOnce
+          ? { checkpointId: this.lastBarrierAtEnd + 1, sequence: this.sequence++, element }
+          : { checkpointId: this.runStamp, sequence: this.runSequence++, element };
         if (this.options.exactlyOnce || this.options.sink !== undefined) {
           this.epochOutputs.push(output);
           this.hold(1);

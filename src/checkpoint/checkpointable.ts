@@ -64,8 +64,8 @@ export interface CheckpointableOptions<T, P> {
   /**
    * `'exactly-once'`: outputs of epoch n are emitted (and committed to `sink`) only once checkpoint n is
    * durable, and the outputs a checkpoint commits are stored in it and emitted again on restore, with the
-   * same stamps. `'at-least-once'`: outputs are emitted at once; after a crash, those since the last
-   * checkpoint come again.
+   * same stamps. `'at-least-once'`: each run first writes a start checkpoint, then emits outputs at once; after
+   * a crash, those since the last checkpoint come again, with new stamps (see {@link CheckpointedOutput}).
    * @default 'exactly-once' (Flink's default checkpointing mode)
    */
   readonly delivery?: 'exactly-once' | 'at-least-once';

@@ -4,11 +4,16 @@ import { type MaybePromise } from './maybePromise.js';
 
 /**
  * What a {@link checkpointable} pipeline emits: each output record (or side-output record) of the pipeline,
- * stamped with the epoch it belongs to and its place in that epoch. Epoch `n` is everything that reached the
- * end of the pipeline between barriers `n - 1` and `n`. Under `'exactly-once'` a checkpoint stores the
- * outputs it commits, stamps included, and a restore emits them again with the same stamps, so an idempotent
- * sink recognises the repeat by `(checkpointId, sequence)`. Stamps are not comparable across independent
- * runs: a barrier overtakes the records an async operator holds, so where an epoch ends depends on timing.
+ * with a stamp `(checkpointId, sequence)` that names it. A stamp is never used for two different outputs, across
+ * every run over the same store (and sink):
+ *
+ * - `'exactly-once'`: `checkpointId` is the epoch (the checkpoint that commits it) and `sequence` its place in
+ *   the epoch. An output is released only once its checkpoint is durable; a restore emits the restored
+ *   checkpoint's outputs again with the same stamps, so a consumer drops a repeated stamp. A run numbers new
+ *   epochs above every checkpoint the store lists (a damaged one included) and every epoch the sink reports.
+ * - `'at-least-once'`: outputs are released before their checkpoint exists, so `checkpointId` is the run's
+ *   start checkpoint (written before the run emits anything) and `sequence` the output's place in the run. An
+ *   output repeated after a crash gets a new stamp: stamps tell emissions apart, they do not deduplicate.
  *
  * ## Example
  * ```ts
@@ -16,7 +21,7 @@ import { type MaybePromise } from './maybePromise.js';
  * const seen = new Set<string>();
  * const writeOnce = (out: CheckpointedOutput<number>) => {
  *   const key = `${out.checkpointId}:${out.sequence}`;
- *   if (seen.has(key)) return; // a repeat after a restart
+ *   if (seen.has(key)) return; // a repeat after a restart ('exactly-once')
  *   seen.add(key);
  *   if (out.element.kind === 'record') console.log(out.element.value);
  * };
@@ -24,12 +29,12 @@ import { type MaybePromise } from './maybePromise.js';
  */
 export interface CheckpointedOutput<O> {
   /**
-   * The epoch: 1 + the id of the last barrier that reached the end of the pipeline before this output (the
-   * restored checkpoint's id after a restore). That is the checkpoint that commits it, unless that one fails;
-   * a later checkpoint then commits it, and the stamp stays as it was.
+   * `'exactly-once'`: the epoch, 1 + the id of the last barrier that reached the end of the pipeline before this
+   * output. That is the checkpoint that commits it, unless that one fails; a later checkpoint then commits it,
+   * and the stamp stays as it was. `'at-least-once'`: the id of the run's start checkpoint.
    */
   readonly checkpointId: number;
-  /** Its position within the epoch, from 0. */
+  /** Its position within the epoch (`'exactly-once'`) or the run (`'at-least-once'`), from 0. */
   readonly sequence: number;
   /** The output itself. */
   readonly element: StreamRecord<O> | SideOutputRecord;
@@ -96,9 +101,11 @@ export interface CheckpointSink<O = unknown> {
   /**
    * On start, before anything else: commits pre-committed epochs up to `recovery.checkpointId`, aborts later
    * ones, and verifies what is committed against `recovery.receipt` (throwing a named error on damage).
-   * `recovery.checkpointId` repeats `checkpointId`. Idempotent.
+   * `recovery.checkpointId` repeats `checkpointId`. Idempotent. It may return the highest epoch id it has ever
+   * seen (pre-committed, committed or aborted): the pipeline then numbers new epochs above it, so that an epoch
+   * id, and the output stamps that carry it, are never used twice even if the store lost its newest checkpoints.
    */
-  recover(checkpointId: number | undefined, recovery: SinkRecovery): MaybePromise<void>;
+  recover(checkpointId: number | undefined, recovery: SinkRecovery): MaybePromise<number | void>;
   /**
    * Optional. Called once when a checkpointable pipeline using this sink is subscribed, after the store's `open`
    * and before `recover` (and after a crashed run's calls on it have settled and its `close` has run): take a

@@ -39,7 +39,10 @@ export interface CheckpointStore {
    * retention, but never the one just written.
    */
   write(checkpointId: number, text: string): MaybePromise<void>;
-  /** The ids of the stored checkpoints, in any order. */
+  /**
+   * The ids of the stored checkpoints, in any order, including any it cannot read back (a damaged file): a new
+   * run numbers its checkpoints above the highest listed, so that no output stamp is ever used twice.
+   */
   list(): MaybePromise<readonly number[]>;
   /** The text stored under `checkpointId`. */
   read(checkpointId: number): MaybePromise<string>;
@@ -152,21 +155,25 @@ export function readLatestCheckpoint(
       // A warning hook must not break loading.
     }
   };
-  return new Promise((resolve, reject) => loadLatest(store, warn, resolve, reject));
+  return new Promise((resolve, reject) => loadLatest(store, warn, (checkpoint) => resolve(checkpoint), reject));
 }
 
-/** The loading loop behind readLatestCheckpoint, synchronous for a synchronous store. */
+/**
+ * The loading loop behind readLatestCheckpoint, synchronous for a synchronous store. `done` also gets the
+ * highest id the store lists (0 when none), readable or not: a new run numbers its checkpoints above it.
+ */
 export function loadLatest(
   store: CheckpointStore,
   warn: (warning: CheckpointWarning) => void,
-  done: (checkpoint: StoredCheckpoint | undefined) => void,
+  done: (checkpoint: StoredCheckpoint | undefined, highestListed: number) => void,
   fail: (err: unknown) => void,
 ): void {
   andThen(() => store.list(), (listed) => {
     const ids = [...listed].sort((a, b) => b - a);
+    const highestListed = ids.find((id) => Number.isSafeInteger(id) && id > 0) ?? 0;
     const tryFrom = (index: number, lastProblem: unknown): void => {
       if (index === ids.length) {
-        if (ids.length === 0) done(undefined);
+        if (ids.length === 0) done(undefined, 0);
         else fail(new CheckpointCorruptError(ids, lastProblem));
         return;
       }
@@ -184,7 +191,7 @@ export function loadLatest(
           else skip(err);
           return;
         }
-        done(checkpoint);
+        done(checkpoint, highestListed);
       }, skip);
     };
     tryFrom(0, undefined);
