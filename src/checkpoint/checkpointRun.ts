@@ -16,6 +16,7 @@ import { describe } from '../shared/describe.js';
 import { FORMAT_VERSION, serializeCheckpoint } from './format.js';
 import { andThen, isThenable, type MaybePromise } from './maybePromise.js';
 import { RunResources } from './lifecycle.js';
+import { delayUntil, MAX_DELAY } from '../shared/schedulerDelay.js';
 import { bindingSlot, statefulDescriptorOf, type OperatorCheckpointHandle, type PipelineBinding, type StatefulDescriptor } from './stateful.js';
 import { CheckpointBindingError } from './CheckpointBindingError.js';
 
@@ -305,22 +306,46 @@ export class CheckpointRun {
     this.openSource = null;
     open?.();
     if (this.closed) return;
+    this.startIntervalTrigger();
+  }
+
+  /**
+   * `every.interval`: a tick on a fixed grid from here until the pipeline completes. One rescheduling action
+   * (asyncScheduler reuses its interval, so a tick costs no new timer). An interval beyond setInterval's limit
+   * (MAX_DELAY, about 24.8 days; Node would run a longer delay after 1 ms) wakes at the limit and re-arms on the
+   * scheduler's clock until the tick is due.
+   */
+  private startIntervalTrigger(): void {
     const interval = this.options.interval;
-    if (interval !== undefined) {
-      // One rescheduling action: asyncScheduler reuses its interval, so a checkpoint tick costs no new timer.
-      const run = this;
-      this.subscriber.add(this.options.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        if (run.closed) return;
-        // Also when outputs wait for a checkpoint (results a barrier overtook, timers that fired): a quiet
-        // source must not hold them back until it next speaks.
-        if (run.recordsSinceBarrier > 0 || run.epochOutputs.length > 0 || run.carried.length > 0 || run.unsettled.length > 0) {
-          if (run.injector !== null) run.injectBarrier();
-          else if (run.sourceDone) run.injectTailBarrier();
-        }
-        // Until the pipeline completes, not just the source: a slow tail must not become one final epoch.
-        this.schedule(undefined, interval);
-      }, interval));
-    }
+    if (interval === undefined) return;
+    const scheduler = this.options.scheduler;
+    const long = interval > MAX_DELAY;
+    /** When the next tick is due (read only for a long interval). */
+    let due = long ? scheduler.now() + interval : 0;
+    const tick = (action: SchedulerAction<unknown>): void => {
+      if (this.closed) return;
+      if (long && scheduler.now() < due) {
+        action.schedule(undefined, delayUntil(scheduler, due)); // woke at the limit: not due yet
+        return;
+      }
+      // Also when outputs wait for a checkpoint (results a barrier overtook, timers that fired): a quiet
+      // source must not hold them back until it next speaks.
+      if (this.recordsSinceBarrier > 0 || this.epochOutputs.length > 0 || this.carried.length > 0 || this.unsettled.length > 0) {
+        if (this.injector !== null) this.injectBarrier();
+        else if (this.sourceDone) this.injectTailBarrier();
+      }
+      if (this.closed) return;
+      // Until the pipeline completes, not just the source: a slow tail must not become one final epoch.
+      if (!long) {
+        action.schedule(undefined, interval);
+        return;
+      }
+      due += interval;
+      action.schedule(undefined, delayUntil(scheduler, due));
+    };
+    this.subscriber.add(scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      tick(this);
+    }, long ? MAX_DELAY : interval));
   }
 
   /**

@@ -28,13 +28,18 @@ import { type CheckpointWarning } from './warning.js';
  * ```
  */
 export interface CheckpointTrigger {
-  /** Inject a barrier after every this many source records. */
-  readonly records?: number;
+  /**
+   * Inject a barrier after every this many source records.
+   * @default undefined (no record trigger; then `interval` is required)
+   */
+  readonly records?: number | undefined;
   /**
    * Inject a barrier every this many ms of scheduler time (Flink's checkpoint interval), if a record arrived or
-   * outputs are waiting since the last barrier: an idle pipeline writes no new checkpoints.
+   * outputs are waiting since the last barrier: an idle pipeline writes no new checkpoints. Any length is
+   * honoured: beyond 2^31 − 1 ms (about 24.8 days, setInterval's limit) the tick re-arms until it is due.
+   * @default undefined (no interval trigger; then `records` is required)
    */
-  readonly interval?: number;
+  readonly interval?: number | undefined;
 }
 
 /**
