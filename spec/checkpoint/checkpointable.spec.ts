@@ -170,7 +170,7 @@ class AsyncStore implements CheckpointStore {
 }
 
 /** A sink that logs every call (outputs as their values); preCommit of `failPreCommit` throws. */
-function loggingSink(log: string[], failPreCommit?: number): CheckpointSink<never> {
+function loggingSink(log: string[], failPreCommit?: number): CheckpointSink<unknown> {
   return {
     preCommit: (id, outputs) => {
       log.push(`preCommit ${id} [${outputs.map((o) => String(o.element.value)).join(',')}]`);
@@ -300,7 +300,7 @@ describe('checkpointable options', () => {
     // Arrange
     const options: CheckpointableOptions<number, number> = {
       source: arraySource([1]), every: { records: 1, interval: 10 }, store: new MemoryCheckpointStore(), delivery: 'at-least-once',
-      sink: sink as CheckpointSink<never>, codec: jsonCodec, scheduler: asyncScheduler, onWarning: fn, metrics: checkpointMetrics(),
+      sink: sink as CheckpointSink<unknown>, codec: jsonCodec, scheduler: asyncScheduler, onWarning: fn, metrics: checkpointMetrics(),
     };
     // Act + Assert
     expect(() => checkpointable(options)).not.toThrow();
@@ -524,7 +524,7 @@ describe('checkpoint triggers', () => {
     ]);
   });
 
-  it.each<[string, CheckpointSink<never> | undefined]>([
+  it.each<[string, CheckpointSink<unknown> | undefined]>([
     ['without a sink (its outputs are carried)', undefined],
     ['with a sink (its write is ambiguous, its epoch unsettled)', loggingSink([])],
   ])('every.interval: after a failed checkpoint %s, the next tick takes one, although no record arrived since', (_name, sink) => {
@@ -1248,7 +1248,7 @@ describe('CheckpointSink protocol', () => {
     // Arrange
     const log: string[] = [];
     let commit1: (() => void) | undefined;
-    const sink: CheckpointSink<never> = {
+    const sink: CheckpointSink<unknown> = {
       ...loggingSink(log),
       commit: (id) => {
         log.push(`commit ${id}`);

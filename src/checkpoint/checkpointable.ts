@@ -56,7 +56,7 @@ export interface CheckpointTrigger {
  * };
  * ```
  */
-export interface CheckpointableOptions<T, P> {
+export interface CheckpointableOptions<T, P, S = unknown> {
   /** Where records come from; it is reopened at the restored checkpoint's position. */
   readonly source: ReplayableSource<T, P>;
   /** When to checkpoint. At least one of `records` and `interval` is required. */
@@ -65,7 +65,7 @@ export interface CheckpointableOptions<T, P> {
    * Where checkpoints go, and where the newest valid one is restored from on every subscription.
    * @default a MemoryCheckpointStore created with the pipeline (so a resubscription restores)
    */
-  readonly store?: CheckpointStore;
+  readonly store?: CheckpointStore | undefined;
   /**
    * `'exactly-once'`: outputs of epoch n are emitted (and committed to `sink`) only once checkpoint n is
    * durable, and the outputs a checkpoint commits are stored in it and emitted again on restore, with the
@@ -73,33 +73,36 @@ export interface CheckpointableOptions<T, P> {
    * a crash, those since the last checkpoint come again, with new stamps (see {@link CheckpointedOutput}).
    * @default 'exactly-once' (Flink's default checkpointing mode)
    */
-  readonly delivery?: 'exactly-once' | 'at-least-once';
+  readonly delivery?: 'exactly-once' | 'at-least-once' | undefined;
   /**
-   * A transactional sink that commits together with the checkpoints (see {@link CheckpointSink}).
+   * A transactional sink that commits together with the checkpoints (see {@link CheckpointSink}). Its element
+   * type `S` is checked against the pipeline's output: `job.pipe(...)` does not compile when the last operator
+   * emits records that are not `S` (beyond 8 operators, `pipe` cannot check, so it refuses: nest some with
+   * rxjs `pipe()`).
    * @default undefined
    */
-  readonly sink?: CheckpointSink<never>;
+  readonly sink?: CheckpointSink<S> | undefined;
   /**
    * How snapshot values become text.
    * @default jsonCodec (strict JSON)
    */
-  readonly codec?: CheckpointCodec;
+  readonly codec?: CheckpointCodec | undefined;
   /**
    * The clock for `every.interval` and for checkpoint times. `TestScheduler.run` virtualises the default.
    * @default asyncScheduler
    */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
   /**
    * Told about every damaged checkpoint skipped on start and every failed checkpoint. What it throws is
    * ignored: a warning hook must not take the pipeline down.
    * @default undefined (metrics still count them)
    */
-  readonly onWarning?: (warning: CheckpointWarning) => void;
+  readonly onWarning?: ((warning: CheckpointWarning) => void) | undefined;
   /**
    * A `checkpointMetrics()` object to count into.
    * @default undefined
    */
-  readonly metrics?: CheckpointMetrics;
+  readonly metrics?: CheckpointMetrics | undefined;
 }
 
 /**
@@ -119,6 +122,10 @@ export type RecordValueOf<E> = E extends StreamRecord<infer V> ? V : never;
  * and throws a `TypeError` otherwise. One hidden inside a composed operator, which `pipe` cannot see, makes the
  * output error with a `CheckpointBindingError` as it is subscribed (see docs/checkpoints.md).
  *
+ * `S` is the element type of the job's sink (`unknown` without one): the last operator must emit
+ * `StreamElement<S>` (records whose values are `S`, or watermarks, barriers and side outputs), or `pipe` does
+ * not compile. Up to 8 operators are typed one by one; more are accepted only without a typed sink.
+ *
  * ## Example
  * ```ts
  * import { arraySource, asyncWaitOrdered, checkpointable, type CheckpointableJob } from 'rxjs-sluice';
@@ -126,33 +133,39 @@ export type RecordValueOf<E> = E extends StreamRecord<infer V> ? V : never;
  * job.pipe(asyncWaitOrdered(async (x: number) => x * 2, { id: 'double' })).subscribe(console.log);
  * ```
  */
-export interface CheckpointableJob<T> {
-  pipe(): Observable<CheckpointedOutput<T>>;
-  pipe<A>(op1: OperatorFunction<StreamElement<T>, A>): Observable<CheckpointedOutput<RecordValueOf<A>>>;
-  pipe<A, B>(op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>): Observable<CheckpointedOutput<RecordValueOf<B>>>;
-  pipe<A, B, C>(
+export interface CheckpointableJob<T, S = unknown> {
+  pipe(...noOperators: [T] extends [S] ? [] : [never]): Observable<CheckpointedOutput<T>>;
+  pipe<A extends StreamElement<S>>(op1: OperatorFunction<StreamElement<T>, A>): Observable<CheckpointedOutput<RecordValueOf<A>>>;
+  pipe<A, B extends StreamElement<S>>(op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>): Observable<CheckpointedOutput<RecordValueOf<B>>>;
+  pipe<A, B, C extends StreamElement<S>>(
     op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>,
   ): Observable<CheckpointedOutput<RecordValueOf<C>>>;
-  pipe<A, B, C, D>(
+  pipe<A, B, C, D extends StreamElement<S>>(
     op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
   ): Observable<CheckpointedOutput<RecordValueOf<D>>>;
-  pipe<A, B, C, D, E>(
+  pipe<A, B, C, D, E extends StreamElement<S>>(
     op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
     op5: OperatorFunction<D, E>,
   ): Observable<CheckpointedOutput<RecordValueOf<E>>>;
-  pipe<A, B, C, D, E, F>(
+  pipe<A, B, C, D, E, F extends StreamElement<S>>(
     op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
     op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>,
   ): Observable<CheckpointedOutput<RecordValueOf<F>>>;
-  pipe<A, B, C, D, E, F, G>(
+  pipe<A, B, C, D, E, F, G extends StreamElement<S>>(
     op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
     op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>,
   ): Observable<CheckpointedOutput<RecordValueOf<G>>>;
-  pipe<A, B, C, D, E, F, G, H>(
+  pipe<A, B, C, D, E, F, G, H extends StreamElement<S>>(
     op1: OperatorFunction<StreamElement<T>, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>,
     op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>, op8: OperatorFunction<G, H>,
   ): Observable<CheckpointedOutput<RecordValueOf<H>>>;
-  pipe(...operators: OperatorFunction<any, any>[]): Observable<CheckpointedOutput<unknown>>;
+  /** Nine operators or more: not typed one by one, so only without a typed sink (`S` unknown). */
+  pipe(
+    op1: OperatorFunction<StreamElement<T>, unknown>, op2: OperatorFunction<never, unknown>, op3: OperatorFunction<never, unknown>,
+    op4: OperatorFunction<never, unknown>, op5: OperatorFunction<never, unknown>, op6: OperatorFunction<never, unknown>,
+    op7: OperatorFunction<never, unknown>, op8: OperatorFunction<never, unknown>,
+    op9: unknown extends S ? OperatorFunction<never, unknown> : never, ...more: OperatorFunction<never, unknown>[]
+  ): Observable<CheckpointedOutput<unknown>>;
 }
 
 const NAME = 'checkpointable';
@@ -185,19 +198,20 @@ const KNOWN_OPTIONS = ['source', 'every', 'store', 'delivery', 'sink', 'codec', 
  * // Subscribe again after a crash: it resumes from the newest checkpoint in `store`.
  * ```
  */
-export function checkpointable<T, P>(options: CheckpointableOptions<T, P>): CheckpointableJob<T> {
+export function checkpointable<T, P, S = unknown>(options: CheckpointableOptions<T, P, S>): CheckpointableJob<T, S> {
   const resolved = resolveOptions(options);
-  return {
+  const job = {
     pipe: (...operators: unknown[]) => {
       const descriptors = checkOperators(operators);
-      return new Observable<CheckpointedOutput<any>>((subscriber) => {
+      return new Observable<CheckpointedOutput<unknown>>((subscriber) => {
         new CheckpointRun(subscriber, resolved, operators as OperatorFunction<unknown, unknown>[], descriptors).start();
       });
     },
-  } as CheckpointableJob<T>;
+  };
+  return job as unknown as CheckpointableJob<T, S>;
 }
 
-function resolveOptions<T, P>(options: CheckpointableOptions<T, P>): ResolvedCheckpointableOptions {
+function resolveOptions<T, P, S>(options: CheckpointableOptions<T, P, S>): ResolvedCheckpointableOptions {
   expectObject(NAME, 'options', options);
   rejectUnknownOptions(NAME, options, KNOWN_OPTIONS);
   const {

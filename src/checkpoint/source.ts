@@ -16,8 +16,11 @@ export interface SourceItem<T, P> {
   readonly value: T;
   /** The position after this item: opening the source there yields the next item. Must be encodable by the codec. */
   readonly position: P;
-  /** Event time in ms, carried onto the record. */
-  readonly timestamp?: number;
+  /**
+   * Event time in ms, carried onto the record.
+   * @default undefined (the record has no timestamp)
+   */
+  readonly timestamp?: number | undefined;
 }
 
 /**
@@ -55,7 +58,7 @@ export interface ArraySourceOptions<T> {
    * The event time of each value; without it records carry no timestamp.
    * @default undefined
    */
-  readonly timestampOf?: (value: T, index: number) => number;
+  readonly timestampOf?: ((value: T, index: number) => number) | undefined;
 }
 
 /**

@@ -79,7 +79,7 @@ export interface MemoryCheckpointStoreOptions {
    * restore fall back past a damaged one).
    * @default 3
    */
-  readonly retain?: number;
+  readonly retain?: number | undefined;
 }
 
 /**
@@ -145,7 +145,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
  */
 export function readLatestCheckpoint(
   store: CheckpointStore,
-  options: { readonly onWarning?: (warning: CheckpointWarning) => void } = {},
+  /** `onWarning`: told about each damaged checkpoint skipped (default: none; what it throws is ignored). */
+  options: { readonly onWarning?: ((warning: CheckpointWarning) => void) | undefined } = {},
 ): Promise<StoredCheckpoint | undefined> {
   const hook = options.onWarning;
   const warn = (warning: CheckpointWarning): void => {
