@@ -1,6 +1,6 @@
 import Denque from 'denque';
 import {
-  from, Observable, type ObservableInput, type Observer, type OperatorFunction, type SchedulerAction, type SchedulerLike, type Subscriber,
+  from, Observable, type ObservableInput, type Observer, type OperatorFunction, type SchedulerLike, type Subscriber,
   type Subscription,
 } from 'rxjs';
 import { type CheckpointCodec } from './codec.js';
@@ -310,22 +310,32 @@ export class CheckpointRun {
   }
 
   /**
-   * `every.interval`: a tick on a fixed grid from here until the pipeline completes. One rescheduling action
-   * (asyncScheduler reuses its interval, so a tick costs no new timer). An interval beyond setInterval's limit
-   * (MAX_DELAY, about 24.8 days; Node would run a longer delay after 1 ms) wakes at the limit and re-arms on the
-   * scheduler's clock until the tick is due.
+   * `every.interval`: a tick on a fixed grid from here until the pipeline completes. An interval beyond
+   * setInterval's limit (MAX_DELAY, about 24.8 days; Node would run a longer delay after 1 ms) wakes at the limit
+   * and re-arms on the scheduler's clock until the tick is due.
+   *
+   * Each tick is a fresh action, not one that reschedules itself. rxjs recycles a self-rescheduling action's
+   * setInterval, and under TestScheduler.run (rxjs 7.8) such a timer keeps its place in the table of timers
+   * while its turn in the queue moves on: when a timer due in the same frame is then cancelled by another's
+   * handler (an unsubscribe, a crash), the frame's last turn finds nothing due and rxjs throws "Expected a due
+   * immediate or interval". One timer per tick costs nothing at checkpoint rates.
    */
   private startIntervalTrigger(): void {
     const interval = this.options.interval;
     if (interval === undefined) return;
     const scheduler = this.options.scheduler;
     const long = interval > MAX_DELAY;
-    /** When the next tick is due (read only for a long interval). */
-    let due = long ? scheduler.now() + interval : 0;
-    const tick = (action: SchedulerAction<unknown>): void => {
+    /** When the next tick is due. */
+    let due = scheduler.now() + interval;
+    /** The armed wake-up; cancelled on teardown. */
+    let armed: Subscription | null = null;
+    const arm = (): void => {
+      armed = scheduler.schedule(tick, delayUntil(scheduler, due)); // on the grid, whatever the last tick's lateness
+    };
+    const tick = (): void => {
       if (this.closed) return;
       if (long && scheduler.now() < due) {
-        action.schedule(undefined, delayUntil(scheduler, due)); // woke at the limit: not due yet
+        arm(); // woke at the limit: not due yet
         return;
       }
       // Also when outputs wait for a checkpoint (results a barrier overtook, timers that fired): a quiet
@@ -336,16 +346,11 @@ export class CheckpointRun {
       }
       if (this.closed) return;
       // Until the pipeline completes, not just the source: a slow tail must not become one final epoch.
-      if (!long) {
-        action.schedule(undefined, interval);
-        return;
-      }
       due += interval;
-      action.schedule(undefined, delayUntil(scheduler, due));
+      arm();
     };
-    this.subscriber.add(scheduler.schedule(function (this: SchedulerAction<unknown>) {
-      tick(this);
-    }, long ? MAX_DELAY : interval));
+    this.subscriber.add(() => armed?.unsubscribe());
+    arm();
   }
 
   /**
