@@ -190,8 +190,8 @@ const KNOWN_OPTIONS = ['source', 'every', 'store', 'delivery', 'sink', 'codec', 
  * const job = checkpointable({ source: arraySource([3, 1, 4, 1, 5]), store, every: { records: 2 } });
  * job.pipe(
  *   asyncWaitOrdered(async (x: number) => x * 10, { id: 'times-ten', capacity: 4 }),
- *   keyedTimers<number, string, string, number>(
- *     { key: () => 'all', processElement: (x, ctx) => { ctx.state.update((ctx.state.value() ?? 0) + x); ctx.emit(`sum ${ctx.state.value()}`); } },
+ *   keyedTimers(
+ *     { key: () => 'all', initialState: () => 0, processElement: (x, ctx) => { ctx.state.update(ctx.state.value() + x); return [`sum ${ctx.state.value()}`]; } },
  *     { id: 'running-sum' },
  *   ),
  * ).subscribe(({ checkpointId, sequence, element }) => console.log(checkpointId, sequence, element));
