@@ -10,7 +10,7 @@ import { CountingScheduler } from '../support/countingScheduler';
 import { ev, keyedErrorLike, type Ev, type KEl } from '../support/keyedTimersHelpers';
 
 /**
- * Behaviour of keyedTimers (brief: keyed-timers-semantics.md): watermarks and event-time timers, timer identity,
+ * Behaviour of keyedTimers (docs/keyed-timers.md): watermarks and event-time timers, timer identity,
  * output timestamps, keyed state, processing-time timers, completion policies, pass-through, re-entrancy,
  * unsubscription, the context's lifetime and errors.
  *

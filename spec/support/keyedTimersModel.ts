@@ -2,7 +2,7 @@
  * A reference model of keyedTimers for the property tests (spec/keyedTimers/keyedTimers.properties.spec.ts).
  *
  * The model plays a scenario (timed input elements, completion, an optional unsubscribe) through a deliberately
- * naive simulation of the semantics in the brief: timers live in plain arrays, "the next timer" is a linear scan
+ * naive simulation of the semantics in docs/keyed-timers.md: timers live in plain arrays, "the next timer" is a linear scan
  * for the least (timestamp, registration number), state is a Map. It runs the same user program as the test's
  * KeyedProcessFunction (described below) and reports what a user can observe: the output elements with their
  * virtual times, a log of every callback (what it saw), completion, and the final metrics.
