@@ -1,7 +1,8 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { type StreamElement, type StreamRecord } from '../elements/streamElement.js';
 import { describe } from '../shared/describe.js';
-import { CheckpointRun, type ResolvedCheckpointableOptions } from './checkpointRun.js';
+import { CheckpointRun } from './checkpointRun.js';
+import { type ResolvedCheckpointableOptions } from './resolvedOptions.js';
 import { statefulDescriptorOf, type StatefulDescriptor } from './stateful.js';
 import {
   expectFunction, expectInteger, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
