@@ -80,8 +80,10 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
    * when a timer re-arms itself. Never cleared.
    */
   private refuseProcessingTimers = false;
-  /** The timer whose onTimer is running, with its domain; null outside onTimer. Read to refuse timer loops. */
-  private firing: { readonly timer: TimerNode<K>; readonly domain: TimeDomain } | null = null;
+  /** The timer whose onTimer is running; null outside onTimer. Read to refuse timer loops. */
+  private firingTimer: TimerNode<K> | null = null;
+  /** The domain of firingTimer (meaningless while it is null). */
+  private firingDomain: TimeDomain = 'event';
   /** The context handed to every callback (re-pointed per call). */
   private readonly ctx: CallbackContext<K, O, S>;
   /** The user's metrics object, or a private one; its gauges are given back on teardown. */
@@ -313,18 +315,18 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     if (this.fn.onTimer === undefined) return;
     const ctx = this.ctx;
     ctx.enter(timer.key, timer.timestamp, timeDomain, outputTimestamp);
-    this.firing = { timer, domain: timeDomain };
-    const fired = (): FiredTimer<K> => ({ key: timer.key, timestamp: timer.timestamp, timeDomain });
+    this.firingTimer = timer;
+    this.firingDomain = timeDomain;
     let returned: unknown;
     try {
       returned = this.fn.onTimer(timer.timestamp, ctx as OnTimerContext<K, O, S>);
     } catch (err) {
-      this.fail(new KeyedProcessError<I, K>(OPERATOR, 'onTimer', fired(), timer.key, err));
+      this.fail(new KeyedProcessError<I, K>(OPERATOR, 'onTimer', firedTimer(timer, timeDomain), timer.key, err));
     } finally {
-      this.firing = null;
+      this.firingTimer = null;
       ctx.exit();
     }
-    if (returned !== undefined) this.emitReturned(returned, 'onTimer', fired, timer.key, outputTimestamp);
+    if (returned !== undefined) this.emitReturned(returned, 'onTimer', () => firedTimer(timer, timeDomain), timer.key, outputTimestamp);
   }
 
   // ---- completion --------------------------------------------------------------------------------------------
@@ -409,12 +411,11 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
       this.metrics.processingTimersDropped++; // completing under 'fire': nothing new fires, so nothing can loop
       return;
     }
-    const firing = this.firing;
+    const firing = this.firingTimer;
     // A timer at or below the firing one, in its domain, is due at once: the firing loop would run it next, and
     // forever if it re-registers itself each time. Refused, so that every firing pass moves time forward and ends.
-    if (firing !== null && firing.domain === domain && time <= firing.timer.timestamp) {
-      const { timer } = firing;
-      throw new TimerLoopError<K>(OPERATOR, { key, timestamp: time, timeDomain: domain }, { key: timer.key, timestamp: timer.timestamp, timeDomain: domain });
+    if (firing !== null && this.firingDomain === domain && time <= firing.timestamp) {
+      throw new TimerLoopError<K>(OPERATOR, { key, timestamp: time, timeDomain: domain }, firedTimer(firing, domain));
     }
     if (this.queueOf(domain).add(key, time)) this.metrics[METRICS_OF[domain].gauge]++;
   }
@@ -452,4 +453,9 @@ export class KeyedTimersRun<I, O, K extends TimerKey, S> implements ContextHost<
     this.states.clear();
     this.mailbox.clear();
   }
+}
+
+/** A timer as errors report it. */
+function firedTimer<K extends TimerKey>(timer: TimerNode<K>, timeDomain: TimeDomain): FiredTimer<K> {
+  return { key: timer.key, timestamp: timer.timestamp, timeDomain };
 }
