@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { concat, from, NEVER } from 'rxjs';
+import { concat, from, NEVER, take } from 'rxjs';
 import {
   arraySource, checkpointable, keyedTimers, MemoryCheckpointStore, type CheckpointedOutput, type CheckpointSink,
   type CheckpointStore, type KeyedProcessFunction, type ReplayableSource, type SourceItem,
@@ -160,15 +160,8 @@ describe('output stamps across runs', () => {
           .pipe(keyedTimers(runningSum, { id: 'sum' }));
         // Act
         for (const { records, crashAt, damage } of crashes) {
-          let count = 0;
-          const subscription = job(records).subscribe({
-            next: (o) => {
-              consume(o);
-              if (++count === crashAt) subscription?.unsubscribe();
-            },
-            error: () => undefined,
-          });
-          subscription.unsubscribe();
+          // take(crashAt) unsubscribes the run right after its crashAt-th output: a crash; or it ends sooner.
+          job(records).pipe(take(crashAt)).subscribe({ next: consume, error: () => undefined }).unsubscribe();
           // Damage the newest `damage` checkpoints, keeping at least one intact (else there is nothing to restore).
           const ids = store.list().filter((id) => store.read(id).endsWith('\n'));
           for (const id of ids.slice(Math.max(1, ids.length - damage))) store.write(id, store.read(id).slice(0, 30));
