@@ -1,5 +1,5 @@
 import {
-  arraySource, checkpointable, checkpointMetrics, MemoryCheckpointStore, type CheckpointSink, type CheckpointStore,
+  arraySource, checkpointable, checkpointMetrics, mapRecords, MemoryCheckpointStore, type CheckpointSink, type CheckpointStore,
   type CheckpointWarning, type ReplayableSource, type SourceItem,
 } from 'rxjs-sluice';
 import { concat, from, NEVER } from 'rxjs';
@@ -107,6 +107,33 @@ describe('store and sink lifecycle: open and close', () => {
     // Assert
     expect(beforeTheWriteSettled).toEqual(['store.open', 'store.list', 'store.write 1']);
     expect(log).toEqual(['store.open', 'store.list', 'store.write 1', 'store.close']);
+  });
+
+  it('on failure everything stops at once, and the output errors only after the write in flight and close (sink, then store) have settled', async () => {
+    // Arrange: the write of checkpoint 1 and the store's close hang until the test resolves them; record 3 throws.
+    const log: string[] = [];
+    const write = deferred<void>();
+    const close = deferred<void>();
+    const store = loggingStore(log, { write: (id) => (log.push(`store.write ${id}`), write.promise), close: () => (log.push('store.close'), close.promise) });
+    const job = checkpointable({ source: arraySource([1, 2, 3, 4]), store, sink: loggingSink(log), every: { records: 2 } });
+    const run = start(job.pipe(mapRecords((x: number) => {
+      if (x === 3) throw new Error('record 3');
+      return x;
+    })), log);
+    // Act
+    await settle();
+    const whileWriting = [...log];
+    write.resolve();
+    await settle();
+    const whileClosing = [...log];
+    close.resolve();
+    await settle();
+    // Assert: no output after the failure, no error before the store is closed
+    expect(whileWriting).toEqual(['store.open', 'sink.open', 'store.list', 'sink.recover undefined', 'sink.preCommit 1', 'store.write 1']);
+    expect(whileClosing.slice(whileWriting.length)).toEqual(['sink.close', 'store.close']);
+    expect(log.slice(whileClosing.length)).toEqual(['error']);
+    expect((run.error as Error).message).toBe('record 3');
+    expect(run.outputs).toEqual([]);
   });
 
   it("a new run on the same store waits for the previous run's asynchronous close before it opens", async () => {

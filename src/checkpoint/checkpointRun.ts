@@ -1,4 +1,4 @@
-import { from, Observable, type ObservableInput, type Observer, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
+import { from, Observable, Subscription, type ObservableInput, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
 import { type CheckpointedOutput, type SinkRecovery } from './sink.js';
 import { loadLatest, type StoredCheckpoint } from './store.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
@@ -27,8 +27,12 @@ import { CheckpointBindingError } from './CheckpointBindingError.js';
  * run re-checks `closed`: an unsubscribe is a crash, and nothing may be emitted after it.
  */
 export class CheckpointRun {
-  /** True once the output has completed, errored or been unsubscribed (read by the bindings). */
+  /** True once the run has failed, or its output has completed, errored or been unsubscribed (read by the bindings). */
   closed = false;
+  /** The operators' subscription and the interval ticks: stopped at once on failure, before the output errors. */
+  private readonly work = new Subscription();
+  /** True once teardown() has run (on failure, then again when the output ends: the second call does nothing). */
+  private tornDown = false;
   /** The id the next barrier gets (above every id ever used: see restore). */
   private nextCheckpointId = 1;
   /** The id of the last barrier that reached the end; outputs after it belong to epoch `lastBarrierAtEnd + 1`. */
@@ -98,7 +102,8 @@ export class CheckpointRun {
       this.subscriber.error(taken);
       return;
     }
-    this.subscriber.add(() => this.teardown());
+    this.subscriber.add(() => void this.teardown());
+    this.subscriber.add(this.work);
     const load = (): void => {
       if (this.closed) return;
       loadLatest(this.options.store, (warning) => this.warn(warning), (checkpoint, highest) => this.restore(checkpoint, highest), (err) => this.fail(err));
@@ -198,7 +203,7 @@ export class CheckpointRun {
     slot.current = binding;
     this.subscribing = true;
     try {
-      this.subscriber.add(output.subscribe({
+      this.work.add(output.subscribe({
         next: (element) => this.onOutput(element as StreamElement<unknown>),
         error: (err) => this.fail(err),
         complete: () => this.onPipelineComplete(),
@@ -212,7 +217,7 @@ export class CheckpointRun {
     open?.();
     const interval = this.options.interval;
     if (this.closed || interval === undefined) return;
-    this.subscriber.add(everyInterval(this.options.scheduler, interval, () => this.onTick()));
+    this.work.add(everyInterval(this.options.scheduler, interval, () => this.onTick()));
   }
 
   /**
@@ -519,9 +524,17 @@ export class CheckpointRun {
     }
   }
 
+  /**
+   * The run failed: everything stops at once (operators, source, ticks; nothing more is emitted), and the output
+   * errors once the store and sink are closed, as completion does. So a restart subscribed from the error (retry(),
+   * catchError) finds them released: a new FileCheckpointStore on the same directory takes its lock.
+   */
   fail(err: unknown): void {
     if (this.closed) return;
-    this.subscriber.error(err);
+    const settled = this.teardown();
+    this.work.unsubscribe();
+    if (settled === undefined) this.subscriber.error(err);
+    else void settled.then(() => this.subscriber.error(err));
   }
 
   /**
@@ -556,12 +569,15 @@ export class CheckpointRun {
   }
 
   /**
-   * Runs once, on completion, error or unsubscribe (a crash, as far as checkpoints go). Store and sink writes
+   * Runs once, on failure, completion, error or unsubscribe (a crash, as far as checkpoints go). Store and sink writes
    * under way are not cancelled (they may land, as after a real crash); once they have settled, the store and sink
    * are closed (unless completion closed them already), and a new run on them waits for all of that. A close that
    * fails here has no output left to error: it goes to onWarning ('close-failed') and metrics.closeFailed.
+   * Returns a promise that resolves once all of that is done; undefined when it was done at once.
    */
-  private teardown(): void {
+  private teardown(): Promise<void> | undefined {
+    if (this.tornDown) return undefined;
+    this.tornDown = true;
     this.closed = true;
     const release = (): Promise<void> | undefined => this.resources.release((err) => {
       this.metrics.closeFailed++;
@@ -580,5 +596,6 @@ export class CheckpointRun {
     this.injector = null;
     this.openSource = null;
     this.bindings.clear();
+    return settled;
   }
 }
