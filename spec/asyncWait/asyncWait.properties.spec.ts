@@ -18,8 +18,10 @@ import {
   parseOut, recordsOf, retryArb, runScenario, runScenarioWithPromises, scenarioArb, splitBySegments,
   withBarriersOnArrival, withCoalescedWatermarks, withoutBarriers, type RecordPlan, type RunResult, type Scenario,
 } from '../support/asyncWaitHarness';
+import { soak } from '../support/soak';
 
-const NUM_RUNS = 200;
+/** Runs per property: the soak variant (SLUICE_FULL=1, set by CI) tries four times as many scenarios. */
+const NUM_RUNS = soak(100, 400);
 const capacityArb = fc.integer({ min: 1, max: 8 });
 /** P7 and P7b: scenarios with hangs, a capacity, maybe retries, a timeout, and whether onTimeout / onError exist. */
 const timeoutScenarioArbs = () =>

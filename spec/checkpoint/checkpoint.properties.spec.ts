@@ -37,8 +37,10 @@ import {
   type CheckpointCounters, type CheckpointMetrics, type CheckpointStore, type CheckpointWarning, type CheckpointedOutput,
   type ReplayableSource, type SourceItem, type StreamElement,
 } from 'rxjs-sluice';
+import { soak } from '../support/soak';
 
-const NUM_RUNS = 150;
+/** Runs per property: the soak variant (SLUICE_FULL=1, set by CI) tries five times as many scenarios. */
+const NUM_RUNS = soak(60, 300);
 /** fast-check's default per-property timeout does not apply to async properties; keep a generous jest timeout. */
 const TIMEOUT = 60_000;
 

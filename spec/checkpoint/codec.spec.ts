@@ -64,17 +64,6 @@ function expectFaithful(original: unknown, decoded: unknown): void {
 
 const roundTrip = (value: unknown): unknown => jsonCodec.decode(jsonCodec.encode(value));
 
-/** The best of three timings of a call, in ms: the least disturbed by other processes on the machine. */
-const timed = (act: () => void): number => {
-  let best = Infinity;
-  for (let run = 0; run < 3; run++) {
-    const start = performance.now();
-    act();
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
-};
-
 describe('jsonCodec', () => {
   it('is named "json"', () => {
     // Arrange + Act + Assert
@@ -289,11 +278,10 @@ describe('jsonCodec', () => {
       let level: unknown = { leaf: true };
       for (let i = 0; i < 30; i++) level = { left: level, right: level };
       // Act
-      let text = '';
-      const ms = timed(() => (text = jsonCodec.encode(level)));
+      // (a walk per path would not finish within the test's time limit; one visit per object takes microseconds)
+      const text = jsonCodec.encode(level);
       const decoded = jsonCodec.decode(text) as { left: unknown; right: unknown };
       // Assert
-      expect(ms).toBeLessThan(200);
       expect(text.length).toBeLessThan(5_000);
       expect(decoded.left).toBe(decoded.right);
       expectFaithful(level, decoded);
@@ -318,17 +306,12 @@ describe('jsonCodec', () => {
       }],
       ['an object with 1e5 keys', () => Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]))],
       ['an array of 1e5 objects', () => Array.from({ length: 100_000 }, (_, i) => ({ key: `key-${i}`, n: i }))],
-    ])('encodes %s in well under a second, and decodes it faithfully', (_name, make) => {
-      // Arrange
+    ])('encodes %s without recursion or a second visit, and decodes it faithfully', (_name, make) => {
+      // Arrange: 1e5 deep overflows any recursive walk; linear cost is counted above, not timed here
       const value = make();
       // Act
-      let text = '';
-      const encodeMs = timed(() => (text = jsonCodec.encode(value)));
-      let decoded: unknown;
-      const decodeMs = timed(() => (decoded = jsonCodec.decode(text)));
+      const decoded = jsonCodec.decode(jsonCodec.encode(value));
       // Assert
-      expect(encodeMs).toBeLessThan(1_000);
-      expect(decodeMs).toBeLessThan(1_000);
       expectFaithful(value, decoded);
     });
   });

@@ -26,8 +26,10 @@ import {
   type ResolvedOp, type TimedInput, type TimerOp, type TimerStep,
 } from '../support/keyedTimersModel';
 import { CountingScheduler } from '../support/countingScheduler';
+import { soak } from '../support/soak';
 
-const NUM_RUNS = 200;
+/** Runs per property: the soak variant (SLUICE_FULL=1, set by CI) tries four times as many scenarios. */
+const NUM_RUNS = soak(100, 400);
 
 // ---- arbitraries -----------------------------------------------------------------------------------------------
 

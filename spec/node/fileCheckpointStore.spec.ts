@@ -13,7 +13,7 @@ import { crash } from '../support/crash';
 import { tempDirs } from '../support/tempDirs';
 
 /**
- * FileCheckpointStore (brief: checkpoints-semantics.md, "Node subpath"): the file layout, retention and list()
+ * FileCheckpointStore (docs/checkpoints.md, "Files on disk"): the file layout, retention and list()
  * of the store itself; a checkpointable pipeline crashing and resuming over it; and every kind of bad input
  * on disk (torn files, flipped bytes, all checkpoints damaged, an unknown format version, a missing or wrong
  * directory, a checkpoint that does not fit the pipeline, bad options). Each test works in a fresh temp dir.

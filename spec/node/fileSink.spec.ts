@@ -12,7 +12,7 @@ import { crash } from '../support/crash';
 import { tempDirs } from '../support/tempDirs';
 
 /**
- * FileSink (brief: checkpoints-semantics.md, "Node subpath"): the two-phase-commit protocol on disk (preCommit
+ * FileSink (docs/checkpoints.md, "Files on disk"): the two-phase-commit protocol on disk (preCommit
  * writes `epoch-<id>.jsonl.pending`, commit renames it, abort deletes it, recover settles what a crash left),
  * readCommitted, and an exactly-once pipeline over FileCheckpointStore + FileSink whose committed output after
  * a crash and a restart equals that of an uninterrupted run. Each test works in fresh temp dirs.

@@ -1,6 +1,6 @@
 /**
  * Shared helpers of the checkpoint specs: one run of a checkpointable pipeline, collected as it happens; a replayable
- * log that may grow while it is read (LiveLog); and the checkpoint text format (brief: checkpoints-semantics.md,
+ * log that may grow while it is read (LiveLog); and the checkpoint text format (docs/checkpoints.md,
  * one JSON line `{format, version, checkpointId, checksum, body}` whose checksum is the CRC-32 of the header fields
  * and the body), written independently of the library so that forged checkpoints check its format rather than
  * repeat it. No Node APIs: usable by every spec.
