@@ -174,6 +174,21 @@ describe('FileSink', () => {
       expect(readCommitted(dir)).toBe(linesOf([out(1, 0, 'e1'), out(2, 0, 'e2'), out(3, 0, 'e3')]));
     });
 
+    it('resolves to the highest epoch id it found, pending ones included, so that the pipeline numbers new epochs above it', async () => {
+      // Arrange: epoch 1 committed, 2 to 4 pending; and an empty directory
+      const dir = freshDir();
+      await crashedSink(dir);
+      const empty = freshDir();
+
+      // Act
+      const highest = await new FileSink(dir).recover(3);
+      const none = await new FileSink(empty).recover(undefined);
+
+      // Assert: epoch 4 was deleted, but its id was used
+      expect(highest).toBe(4);
+      expect(none).toBe(0);
+    });
+
     it('deletes every pending epoch on a fresh start (recover(undefined)) when nothing is committed', async () => {
       // Arrange
       const dir = freshDir();
@@ -426,9 +441,14 @@ describe('FileSink', () => {
     }
 
     /** The committed output of `dir`: readCommitted, and each file by name (the epochs must match too). */
+    /**
+     * The committed output, and each epoch file's content in id order. Not the ids themselves: a restart numbers
+     * its epochs above every epoch id the sink has seen (a pending one deleted on recover included), so after a
+     * crash the ids may skip where the uninterrupted run's do not.
+     */
     const committedIn = (dir: string) => ({
       text: readCommitted(join(dir, 'output')),
-      files: Object.fromEntries(filesIn(join(dir, 'output')).filter((n) => n.endsWith('.jsonl')).map((n) => [n, readFileSync(join(dir, 'output', n), 'utf8')])),
+      epochs: filesIn(join(dir, 'output')).filter((n) => n.endsWith('.jsonl')).sort().map((n) => readFileSync(join(dir, 'output', n), 'utf8')),
     });
 
     /** The uninterrupted run's committed output. */
@@ -467,13 +487,17 @@ describe('FileSink', () => {
       const dir = freshDir();
       await crashAfter(dir, checkpoints);
       const committedAtCrash = filesIn(join(dir, 'output')).filter((n) => n.endsWith('.jsonl'));
+      const epochId = (name: string): number => Number(/^epoch-(\d+)/.exec(name)![1]);
+      const highestAtCrash = Math.max(...filesIn(join(dir, 'output')).filter((n) => n.startsWith('epoch-')).map(epochId));
 
       // Act
       const restarted = pipeline(dir);
       await lastValueFrom(restarted.output.pipe(toArray()));
 
-      // Assert
+      // Assert: the restart's epochs are numbered above every epoch id seen at the crash, pending ones included
       expect(committedAtCrash).toEqual(Array.from({ length: checkpoints }, (_, i) => committedName(i + 1)));
+      const newEpochs = filesIn(join(dir, 'output')).filter((n) => n.endsWith('.jsonl')).map(epochId).filter((id) => id > checkpoints);
+      expect(Math.min(...newEpochs)).toBeGreaterThan(highestAtCrash);
       expect(restarted.metrics.restored).toBe(1);
       expect(restarted.metrics.started).toBe(7 - checkpoints); // resumed at checkpoint `checkpoints`, not from scratch
       expect(committedIn(dir)).toEqual(expected);

@@ -82,7 +82,7 @@ describe('FileSink receipts', () => {
     const receipts = await committedEpochs(dir, [1, 2, 3]);
 
     // Act / Assert
-    await expect(new FileSink(dir).recover(3, recovery(3, receipts.get(3)))).resolves.toBeUndefined();
+    await expect(new FileSink(dir).recover(3, recovery(3, receipts.get(3)))).resolves.toBe(3);
     expect(readCommitted(dir)).toBe(['e1a', 'e1b', 'e2a', 'e2b', 'e3a', 'e3b'].map((v) => `${JSON.stringify({ kind: 'record', value: v })}\n`).join(''));
   });
 
@@ -107,7 +107,7 @@ describe('FileSink receipts', () => {
     // Assert
     expect(typeof receipt).toBe('string');
     expect(receipt).toBe(cleanReceipt);
-    await expect(new FileSink(dir).recover(3, recovery(3, receipt))).resolves.toBeUndefined();
+    await expect(new FileSink(dir).recover(3, recovery(3, receipt))).resolves.toBe(3);
   });
 
   it('a preCommit that failed half-way and was aborted does not advance the chain either', async () => {
@@ -128,7 +128,7 @@ describe('FileSink receipts', () => {
 
     // Assert
     expect(failed).toBeInstanceOf(Error);
-    await expect(new FileSink(dir).recover(3, recovery(3, receipt))).resolves.toBeUndefined();
+    await expect(new FileSink(dir).recover(3, recovery(3, receipt))).resolves.toBe(3);
     expect(JSON.parse(receipt)).toMatchObject({ epoch: 3, epochs: 2, records: 2 });
   });
 
@@ -279,7 +279,7 @@ describe('FileSink output written before checksum files existed', () => {
     // Assert: the same chain as if the checksum files had been there all along.
     expect(readdirSync(dir).filter((n) => n.endsWith('.sum'))).toHaveLength(3);
     expect(readCommitted(dir).split('\n').filter(Boolean)).toHaveLength(6);
-    await expect(new FileSink(dir).recover(3, recovery(3, receipts.get(3)))).resolves.toBeUndefined();
+    await expect(new FileSink(dir).recover(3, recovery(3, receipts.get(3)))).resolves.toBe(3);
   });
 
   it('is damage when the restored checkpoint has a receipt: its checksum files were deleted', async () => {

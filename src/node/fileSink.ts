@@ -184,15 +184,23 @@ export class FileSink implements CheckpointSink<unknown> {
    * as it is: the epochs get their checksum files, and are checked from then on.
    * Fails with `CheckpointRestoreError` when committed epochs lie beyond the restored checkpoint (see the repair
    * in docs/checkpoints.md) or were written with another codec, and with `FileSinkCorruptError` on damage.
+   * Resolves to the highest epoch id it found, pending or committed (0 for none): the pipeline numbers its new
+   * checkpoints above it, so that an epoch, and the output stamps that carry it, are never used twice.
    */
-  async recover(checkpointId: number | undefined, recovery?: SinkRecovery): Promise<void> {
+  async recover(checkpointId: number | undefined, recovery?: SinkRecovery): Promise<number> {
     this.codec = this.ownCodec ?? recovery?.codec ?? jsonCodec;
     this.staged = [];
     this.committed = undefined;
+    /** The highest epoch id found in the directory, pending or committed (0 for none): returned to the pipeline. */
+    let highest = 0;
     await this.step('recover', this.dir, checkpointId, async () => {
       const names = await readdir(this.dir);
-      this.refuseBeyond(checkpointId, union(idsOf(names, EPOCH_FILE.data), idsOf(names, EPOCH_FILE.sum)));
-      for (const id of union(idsOf(names, EPOCH_FILE.pendingData), idsOf(names, EPOCH_FILE.pendingSum))) {
+      const committedIds = union(idsOf(names, EPOCH_FILE.data), idsOf(names, EPOCH_FILE.sum));
+      const pendingIds = union(idsOf(names, EPOCH_FILE.pendingData), idsOf(names, EPOCH_FILE.pendingSum));
+      // Both lists are ascending: their last ids are the highest.
+      highest = Math.max(0, committedIds[committedIds.length - 1] ?? 0, pendingIds[pendingIds.length - 1] ?? 0);
+      this.refuseBeyond(checkpointId, committedIds);
+      for (const id of pendingIds) {
         // Up to the restored checkpoint, a pending epoch's checkpoint is durable: commit it. After it, the
         // checkpoint never became durable: the replay writes the epoch again.
         await this.settle(id, checkpointId !== undefined && id <= checkpointId);
@@ -223,6 +231,7 @@ export class FileSink implements CheckpointSink<unknown> {
       }
       this.committed = verifier.point;
     });
+    return highest;
   }
 
   /** Writes the checksum files of epochs that have none (output written before checksum files existed). */

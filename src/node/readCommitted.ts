@@ -15,12 +15,17 @@ import { readRegularFileSync } from './regularFile.js';
  * so a deleted, truncated, altered or foreign epoch fails with `FileSinkCorruptError` instead of being read as
  * output. (Only a restore, with the checkpoint's receipt, can also tell that the newest epochs were deleted.)
  *
+ * Each line is the codec's text, not necessarily plain JSON: `jsonCodec` writes a value that JSON would change
+ * (a shared object, a cycle, -0) in its `#`-prefixed graph form. Decode lines with the codec's `decode`
+ * (`jsonCodec.decode`), or call {@link readCommittedElements}, which does.
+ *
  * @throws FileSinkCorruptError on damage; FileSinkError when the directory cannot be read.
  *
  * ## Example
  * ```ts
+ * import { jsonCodec } from 'rxjs-sluice';
  * import { readCommitted } from 'rxjs-sluice/node';
- * const lines = readCommitted('./out').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+ * const elements = readCommitted('./out').split('\n').filter(Boolean).map((line) => jsonCodec.decode(line));
  * ```
  */
 export function readCommitted(dir: string): string {
