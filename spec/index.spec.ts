@@ -8,6 +8,7 @@ import {
 } from 'rxjs-sluice';
 
 const EXPECTED_RUNTIME_EXPORTS = [
+  'AsyncBatchError',
   'AsyncCallError',
   'AsyncTimeoutError',
   'CheckpointBindingError',
@@ -20,10 +21,15 @@ const EXPECTED_RUNTIME_EXPORTS = [
   'MemoryCheckpointStore',
   'TimerLoopError',
   'arraySource',
+  'asyncBatchMetrics',
+  'asyncBatchOrdered',
+  'asyncBatchUnordered',
   'asyncWaitMetrics',
   'asyncWaitOrdered',
   'asyncWaitUnordered',
   'barrier',
+  'batchFailure',
+  'batchResults',
   'checkpointMetrics',
   'checkpointable',
   'filterRecords',

@@ -19,6 +19,14 @@ export type {
   AsyncWaitOptions, AsyncWaitValuesOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
 } from './asyncWait/options.js';
 export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './asyncWait/asyncWaitMetrics.js';
+export { asyncBatchOrdered } from './batching/asyncBatchOrdered.js';
+export { asyncBatchUnordered } from './batching/asyncBatchUnordered.js';
+export type {
+  AsyncBatchOptions, AsyncBatchValuesOptions, BatchCallContext, BatchFunction, BatchResult,
+} from './batching/options.js';
+export { batchResults, batchFailure, type BatchEntry, type BatchResults, type BatchFailure } from './batching/batchEntries.js';
+export { asyncBatchMetrics, type AsyncBatchMetrics, type AsyncBatchCounters, type BatchFlushes } from './batching/asyncBatchMetrics.js';
+export { AsyncBatchError } from './batching/AsyncBatchError.js';
 export { keyedTimers } from './keyedTimers/keyedTimers.js';
 export type {
   KeyedProcessFunction, KeyedContext, OnTimerContext, KeyedOutputs, ValueState, TimerService, TimeDomain, KeyedTimersOptions,

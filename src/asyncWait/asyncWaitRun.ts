@@ -3,7 +3,7 @@ import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord
 import { AsyncCallError } from './AsyncCallError.js';
 import { AsyncTimeoutError } from './AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from './asyncWaitMetrics.js';
-import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
+import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle, type StatefulKind } from '../checkpoint/stateful.js';
 import { ChunkQueue } from '../shared/chunkQueue.js';
 import { describe } from '../shared/describe.js';
 import { subscribeSource } from '../shared/forwardingObserver.js';
@@ -15,6 +15,7 @@ import {
 } from './heldRecord.js';
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
+import { type CallerHost, type RecordCaller, type RecordCallerFactory } from './recordCaller.js';
 
 /**
  * One subscription of an async-wait operator: the machinery shared by asyncWaitOrdered and
@@ -24,7 +25,7 @@ import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } f
  * downstream may unsubscribe or push new input from inside `next`. So emission goes through one
  * non-reentrant drain loop, and every loop re-checks `closed` after each emission.
  */
-export class AsyncWaitRun<I, O> implements Emitter<I, O> {
+export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   /** True once the output has completed, errored or been unsubscribed; nothing runs after that. */
   closed = false;
   /** Capacity slots taken: records and side outputs admitted and not yet emitted; never above capacity. */
@@ -53,17 +54,23 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   /** Copies of options read on the hot path. */
   private readonly scheduler: SchedulerLike;
   private readonly capacity: number;
+  /** Makes each record's calls when set (batching); null: `fn` is called once per record and attempt. */
+  private readonly caller: RecordCaller<I, O> | null;
 
   constructor(
     private readonly operator: string,
     private readonly subscriber: Subscriber<StreamElement<O>>,
-    private readonly fn: AsyncFunction<I, O>,
+    /** The per-record function; null when a caller (batching) makes the calls. */
+    private readonly fn: AsyncFunction<I, O> | null,
     private readonly options: ResolvedAsyncWaitOptions<I, O>,
     /** Held records and markers; cleared on teardown. */
     private readonly queue: HeldQueue<I, O>,
     /** Restored state and the snapshot sink, inside a checkpointable pipeline; null outside one. */
     private readonly checkpoint: OperatorCheckpointHandle | null,
+    /** Replaces the per-record calls of `fn` (batching); omitted for asyncWait itself. */
+    makeCaller?: RecordCallerFactory<I, O>,
   ) {
+    this.caller = makeCaller === undefined ? null : makeCaller(this);
     this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
     this.scheduler = options.scheduler;
     this.capacity = options.capacity;
@@ -112,7 +119,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     const restored = handle?.restored;
     if (handle === null || restored === undefined || restored === null) return true;
     if (!Array.isArray(restored) || !restored.every(isHeldInput)) {
-      this.fail(malformedStateError(this.operator as 'asyncWaitOrdered', this.options.id, handle, 'an array of records and watermarks'));
+      this.fail(malformedStateError(this.operator as StatefulKind, this.options.id, handle, 'an array of records and watermarks'));
       return false;
     }
     for (const element of restored) {
@@ -169,7 +176,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   /** Takes the barrier's snapshot (or fails an unbound operator); false if the run ended. */
   private snapshotFor(element: CheckpointBarrier): boolean {
-    const kind = this.operator as 'asyncWaitOrdered' | 'asyncWaitUnordered';
+    const kind = this.operator as StatefulKind;
     const error = snapshotAtBarrier(this.checkpoint, kind, this.options.id, element, () => this.heldInputs());
     if (error !== null) this.fail(error);
     return !this.closed;
@@ -252,6 +259,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
 
   private onSourceComplete(): void {
     this.sourceDone = true;
+    this.caller?.inputEnded();
     // Inside a pipeline, interval checkpoints go on while it flushes: they hand their barriers in here.
     this.checkpoint?.draining((barrier) => this.onBarrier(barrier));
     this.maybeComplete();
@@ -321,6 +329,12 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     this.heldSlots++;
     this.metrics.waiting++;
     this.queue.addMarker(element);
+    if (this.caller !== null && this.heldSlots >= this.capacity) this.caller.capacityFull();
+  }
+
+  /** True while every capacity slot is taken (for the caller: a batch waiting for more input should go). */
+  isFull(): boolean {
+    return this.heldSlots >= this.capacity;
   }
 
   // ---- calls -------------------------------------------------------------------------------------------
@@ -330,10 +344,14 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     held.state = CALLING;
     const attempt = ++held.attempts;
     if (attempt > 1) this.metrics.retried++;
+    if (this.caller !== null) {
+      this.caller.call(held);
+      return;
+    }
     const input = held.input!;
     let result: unknown;
     try {
-      result = this.fn(input.value, new CallContext(held, attempt, input.timestamp));
+      result = this.fn!(input.value, new CallContext(held, attempt, input.timestamp));
     } catch (err) {
       // A synchronous throw is that call failing.
       this.callErrored(held, err, 'fn');
@@ -633,7 +651,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
   }
 
   /** Errors the output. Teardown (abort, cancel, release) follows from the subscriber's finalizer. */
-  private fail(err: unknown): void {
+  fail(err: unknown): void {
     if (this.closed) return;
     this.closed = true;
     this.subscriber.error(err);
@@ -661,6 +679,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O> {
     });
     metrics.buffered -= this.pending.length;
     this.heldSlots = 0;
+    this.caller?.clear(); // every held record was withdrawn from its batch above
     this.queue.clear(); // unlinks the held nodes from each other too
     this.pending.clear();
     this.pendingBarriers = 0;

@@ -9,9 +9,12 @@ export const TIMEOUT_WAIT = 2; // no retry fits before the deadline: the timeout
 export const FALLBACK = 3; // onTimeout / onError results are being collected
 export const DONE = 4; // results complete, waiting for emission (or already emitted)
 
-/** Anything that can cancel the running call: an inner subscription or a promise guard. */
+/**
+ * Anything that can cancel the running call: an inner subscription, a promise guard, or the batch the record is
+ * in (which withdraws only that record: hence the record passed along).
+ */
 export interface Cancellable {
-  unsubscribe(): void;
+  unsubscribe(held?: object): void;
 }
 
 /**
@@ -57,6 +60,8 @@ export class HeldRecord<I, O> {
   signalPhase = 0;
   /** Why the last signal was aborted. */
   abortReason: unknown = undefined;
+  /** Batching: the record's index among its batch's members (set by the batcher while it is in one). */
+  batchIndex = -1;
   /** Unordered mode: the watermark-delimited segment this record belongs to (owned by UnorderedQueue); cleared on clear(). */
   segment: unknown = null;
   /** Unordered mode: neighbours in input order; cleared on unlink and on clear(). */
@@ -84,7 +89,7 @@ export class HeldRecord<I, O> {
     const retry = this.retryAction;
     this.call = null;
     this.retryAction = null;
-    if (call !== null) call.unsubscribe();
+    if (call !== null) call.unsubscribe(this);
     if (retry !== null) retry.unsubscribe();
   }
 }

@@ -282,11 +282,13 @@ export function resolveAsyncWaitOptions<I, O>(
   operator: string,
   fn: unknown,
   options: AsyncWaitOptions<I, O> | AsyncWaitValuesOptions<I, O> | undefined,
+  /** Options of an operator built on asyncWait's (batching), named too when an unknown one is reported. */
+  alsoKnown: readonly string[] = [],
 ): ResolvedAsyncWaitOptions<I, O> {
   if (typeof fn !== 'function') throw new TypeError(`${operator}: fn must be a function, got ${typeof fn}`);
   if (options === undefined) options = {};
   expectObject(operator, 'options', options);
-  rejectUnknownOptions(operator, options, KNOWN_OPTIONS);
+  rejectUnknownOptions(operator, options, [...KNOWN_OPTIONS, ...alsoKnown]);
   const { capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics, id, input = 'elements' } = options;
 
   expectInteger(operator, 'capacity', capacity, 1);

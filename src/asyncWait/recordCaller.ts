@@ -1,0 +1,38 @@
+import { type CallSink } from './callObserver.js';
+import { type HeldRecord } from './heldRecord.js';
+
+/**
+ * What a {@link RecordCaller} sees of the run it calls for: where each record's results go (the CallSink), and
+ * the run's state. Implemented by AsyncWaitRun.
+ */
+export interface CallerHost<I, O> extends CallSink<O, HeldRecord<I, O>> {
+  /** True once the output has ended or been unsubscribed: start nothing more. */
+  readonly closed: boolean;
+  /** True while every capacity slot is taken: no input is admitted until a held one goes out. */
+  isFull(): boolean;
+  /** Errors the output (teardown follows). */
+  fail(err: unknown): void;
+}
+
+/**
+ * How the run calls the user's function for a record. By default (no caller) it calls `fn` once per record and
+ * attempt; a caller replaces that, for instance by gathering records into batches (the batching operators). A
+ * batch is only a way of calling: holding, ordering, timeouts, retries, snapshots and teardown stay the run's.
+ *
+ * Contract: `call(held)` starts or queues the record's current attempt and sets `held.call` to something whose
+ * `unsubscribe(held)` withdraws that record from it (a timeout, teardown). Each record's outcome goes to the
+ * host's `callCompleted`/`callCompletedOne`/`callErrored` exactly once per attempt, with source 'fn'.
+ */
+export interface RecordCaller<I, O> {
+  /** The record's attempt (already counted in `held.attempts`) is to be made. */
+  call(held: HeldRecord<I, O>): void;
+  /** Every capacity slot is taken (a side output just took the last one): what waits for more input should go. */
+  capacityFull(): void;
+  /** The source completed: nothing new will be admitted, though retries may still come. */
+  inputEnded(): void;
+  /** Teardown, after every held record was withdrawn: cancel timers, abort signals, drop references. */
+  clear(): void;
+}
+
+/** Makes the caller of one subscription. */
+export type RecordCallerFactory<I, O> = (host: CallerHost<I, O>) => RecordCaller<I, O>;
