@@ -249,10 +249,14 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
   private subscribeTo(batch: Batch<I, O>, values: I[], result: unknown): void {
     const id = batch.callId;
     if (result instanceof Promise) {
-      result.then(
-        (value: unknown) => batch.callId === id && this.batchDone(batch, values, value),
-        (err: unknown) => batch.callId === id && this.batchFailed(batch, err),
-      );
+      try {
+        result.then(
+          (value: unknown) => batch.callId === id && this.batchDone(batch, values, value),
+          (err: unknown) => batch.callId === id && this.batchFailed(batch, err),
+        );
+      } catch (err) {
+        this.batchFailed(batch, err); // a Promise subclass whose then() throws: that call failed
+      }
       return;
     }
     let observable: Observable<unknown>;
