@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'fs';
+import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { hostname } from 'os';
 import { join } from 'path';
 import { FileCheckpointStore, FileSink, DirectoryLockedError } from 'rxjs-sluice/node';
@@ -19,6 +19,11 @@ afterEach(async () => {
   for (const holder of opened.splice(0)) await holder.close();
 });
 const freshDir = tempDirs('sluice-lock-');
+/** Symlinks a test made, removed after it. */
+const links: string[] = [];
+afterEach(() => {
+  for (const link of links.splice(0)) rmSync(link, { force: true });
+});
 
 /** A lock file as the documented format describes it, for an owner that is not this test. */
 interface ForgedOwner {
@@ -87,6 +92,39 @@ describe.each([
     expect((error as Error).message).toContain(dir);
     expect((error as Error).message).toContain(name);
     expect((error as Error).message).toMatch(/this process/);
+    expect(locksIn(dir, role)).toHaveLength(1);
+  });
+
+  it('an instance reaching the directory through a symlink is refused too: a lock is told by its owner, not its path', async () => {
+    // Arrange
+    const dir = freshDir();
+    const link = `${dir}-link`;
+    symlinkSync(dir, link, 'dir');
+    links.push(link);
+    const first = build(dir);
+    const second = build(link);
+    await first.open();
+    // Act
+    const error = await rejectionOf(second.open());
+    // Assert
+    expect(error).toBeInstanceOf(DirectoryLockedError);
+    expect(locksIn(dir, role)).toHaveLength(1);
+  });
+
+  it('an instance from another copy of the package in this process is refused too (an ES module and a CommonJS build side by side)', async () => {
+    // Arrange: a second, separate module instance of the Node entry
+    let other: typeof import('rxjs-sluice/node') | undefined;
+    jest.isolateModules(() => {
+      other = jest.requireActual<typeof import('rxjs-sluice/node')>('rxjs-sluice/node');
+    });
+    const dir = freshDir();
+    await build(dir).open();
+    const second = role === 'store' ? new other!.FileCheckpointStore(dir) : new other!.FileSink(dir);
+    // Act
+    const error = await rejectionOf(second.open());
+    // Assert
+    expect(other!.FileCheckpointStore).not.toBe(FileCheckpointStore);
+    expect((error as Error).name).toBe('DirectoryLockedError');
     expect(locksIn(dir, role)).toHaveLength(1);
   });
 

@@ -29,11 +29,25 @@ const MAX_ATTEMPTS = 8;
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 /**
- * Tokens of this process's lock holders, by lock key (directory and role). A token is registered from the moment
- * its instance starts creating a lock file until it has released it, so that a contender in this process (which
+ * The tokens of this process's lock holders, of every directory: a token is registered from the moment its
+ * instance starts creating a lock file until it has released it, so that a contender in this process (which
  * shares the pid) sees a lock being taken as live, not as a stale lock left by an earlier process with this pid.
+ * Tokens are random UUIDs, so the set needs no key: the same directory reached by another path (a symlink, a
+ * bind mount) is recognised by the token in its lock file, not by its name. The set lives on globalThis under a
+ * Symbol.for key, shared by every copy of the package in the process (an ES module and a CommonJS build side by
+ * side), as the checkpoint binding slot is.
  */
-const liveTokens = new Map<string, Set<string>>();
+const liveTokens: Set<string> = liveTokenSet();
+
+function liveTokenSet(): Set<string> {
+  const key = Symbol.for('rxjs-sluice.directory-lock-tokens');
+  const holder = globalThis as { [key: symbol]: unknown };
+  const existing = holder[key];
+  if (existing instanceof Set) return existing as Set<string>;
+  const created = new Set<string>();
+  Object.defineProperty(holder, key, { value: created, enumerable: false, writable: false, configurable: false });
+  return created;
+}
 /** The locks this process holds: released synchronously if the process exits without closing them. */
 const heldLocks = new Set<DirectoryLock>();
 /** Whether the exit hook is installed (once per process). */
@@ -61,8 +75,6 @@ export class DirectoryLock {
   private token: string | null = null;
   /** The release under way, if any: a second close() waits for it rather than return before the lock is free. */
   private releasing: Promise<void> | null = null;
-  /** The key of this directory's lock in liveTokens. */
-  private readonly key: string;
 
   constructor(
     /** The directory, absolute. */
@@ -70,9 +82,7 @@ export class DirectoryLock {
     private readonly role: LockRole,
     /** Who takes it, for messages: 'FileSink' or 'FileCheckpointStore'. */
     private readonly what: string,
-  ) {
-    this.key = `${role}\0${dir}`;
-  }
+  ) {}
 
   /** Takes the lock, or rejects with DirectoryLockedError (or the file system's error). */
   async acquire(): Promise<void> {
@@ -82,7 +92,7 @@ export class DirectoryLock {
     }
     const token = randomUUID();
     this.token = token;
-    register(this.key, token);
+    register(token);
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const newest = await this.newestGeneration();
@@ -108,7 +118,7 @@ export class DirectoryLock {
         `${this.what} ${this.dir}: could not take the directory's lock after ${MAX_ATTEMPTS} attempts; other processes keep taking it`);
     } catch (err) {
       if (this.generation === null) {
-        unregister(this.key, token);
+        unregister(token);
         this.token = null;
       }
       throw err;
@@ -129,7 +139,7 @@ export class DirectoryLock {
         await this.create(generation + 1, this.contentOf(token, true));
         await unlink(this.fileOf(generation)).catch(() => undefined);
       } finally {
-        unregister(this.key, token);
+        unregister(token);
         this.token = null;
         this.releasing = null;
       }
@@ -144,7 +154,7 @@ export class DirectoryLock {
     if (generation === null || token === null) return;
     this.generation = null;
     heldLocks.delete(this);
-    unregister(this.key, token);
+    unregister(token);
     this.token = null;
     try {
       const temporary = this.temporaryName();
@@ -193,7 +203,7 @@ export class DirectoryLock {
     }
     if (content.bootId !== null && self.bootId !== null && content.bootId !== self.bootId) return 'stale'; // written before a reboot
     if (content.pid === self.pid) {
-      if (liveTokens.get(this.key)?.has(content.token) !== true) return 'stale'; // an earlier process that had this pid
+      if (!liveTokens.has(content.token)) return 'stale'; // an earlier process that had this pid
       return new DirectoryLockedError(this.dir, file, owner,
         `${this.what} ${this.dir} is locked by another ${this.what} in this process (pid ${self.pid}): one pipeline per directory; close the other first`);
     }
@@ -295,16 +305,12 @@ function ownerOf(identity: ProcessIdentity): LockOwner {
   return { pid: identity.pid, host: identity.host };
 }
 
-function register(key: string, token: string): void {
-  let tokens = liveTokens.get(key);
-  if (tokens === undefined) liveTokens.set(key, (tokens = new Set()));
-  tokens.add(token);
+function register(token: string): void {
+  liveTokens.add(token);
 }
 
-function unregister(key: string, token: string): void {
-  const tokens = liveTokens.get(key);
-  tokens?.delete(token);
-  if (tokens?.size === 0) liveTokens.delete(key);
+function unregister(token: string): void {
+  liveTokens.delete(token);
 }
 
 function installExitHook(): void {
