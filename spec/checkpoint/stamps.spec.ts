@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { concat, from, NEVER, take } from 'rxjs';
 import {
-  arraySource, checkpointable, keyedTimers, MemoryCheckpointStore, type CheckpointedOutput, type CheckpointSink,
+  arraySource, CheckpointRestoreError, checkpointable, keyedTimers, MemoryCheckpointStore, type CheckpointedOutput, type CheckpointSink,
   type CheckpointStore, type KeyedProcessFunction, type ReplayableSource, type SourceItem,
 } from 'rxjs-sluice';
 import { start } from '../support/checkpoints';
@@ -80,6 +80,45 @@ describe('output stamps across runs', () => {
     // Assert: checkpoint 1's output again, then epochs above 7.
     expect(run.completed).toBe(true);
     expect(run.outputs.map((o) => [o.checkpointId, o.element.value])).toEqual([[1, 1], [8, 2]]);
+  });
+
+  it('ids cannot pass 2^53 - 1: a listed id at the limit errors with CheckpointRestoreError before anything is emitted, rather than reuse stamps', () => {
+    // Arrange: checkpoint 1 from a crashed run, and a stray, unreadable one listed at Number.MAX_SAFE_INTEGER
+    // (above which ids stop increasing)
+    const inner = new MemoryCheckpointStore();
+    const store: CheckpointStore = {
+      write: (id, text) => inner.write(id, text),
+      list: () => [...inner.list(), Number.MAX_SAFE_INTEGER],
+      read: (id) => {
+        if (id === Number.MAX_SAFE_INTEGER) throw new Error('EIO');
+        return inner.read(id);
+      },
+    };
+    start(checkpointable({ source: endlessSource([1]), store: inner, every: { records: 1 } }).pipe()).subscription.unsubscribe();
+    // Act
+    const run = start(checkpointable({ source: arraySource([1, 2]), store, every: { records: 1 }, onWarning: () => undefined }).pipe());
+    // Assert: checkpoint 1 was restored, and nothing was emitted or written under a new id
+    expect(run.error).toBeInstanceOf(CheckpointRestoreError);
+    expect((run.error as Error).message).toMatch(/ids are exhausted/);
+    expect(run.outputs).toEqual([]);
+    expect(inner.list()).toEqual([1]);
+  });
+
+  it.each<[string, unknown[]]>([
+    ['an id beyond 2^53 - 1', [1, 2 ** 53]],
+    ['a string', [1, '2']],
+    ['NaN', [NaN]],
+    ['0', [0]],
+  ])('a store whose list() returns %s among its ids errors the output with a TypeError naming it', (_name, ids) => {
+    // Arrange
+    const inner = new MemoryCheckpointStore();
+    const store: CheckpointStore = { write: (id, text) => inner.write(id, text), list: () => ids as number[], read: (id) => inner.read(id) };
+    // Act
+    const run = start(checkpointable({ source: arraySource([1]), store, every: { records: 1 } }).pipe());
+    // Assert
+    expect(run.error).toBeInstanceOf(TypeError);
+    expect((run.error as Error).message).toMatch(/store\.list\(\) returned .* among its ids/);
+    expect(run.outputs).toEqual([]);
   });
 
   it('the highest epoch a sink reports from recover counts too; a value that is not an integer >= 0 errors the output', () => {

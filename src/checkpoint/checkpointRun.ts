@@ -4,6 +4,7 @@ import { loadLatest, type StoredCheckpoint } from './store.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
 import { record, type StreamElement } from '../elements/streamElement.js';
 import { CheckpointEncodeError } from './CheckpointEncodeError.js';
+import { CheckpointRestoreError } from './CheckpointRestoreError.js';
 import { MutableCheckpointMetrics } from './checkpointMetrics.js';
 import { describe } from '../shared/describe.js';
 import { FORMAT_VERSION, serializeCheckpoint } from './format.js';
@@ -144,6 +145,11 @@ export class CheckpointRun {
         throw new TypeError(`checkpointable: sink.recover returned ${describe(sinkHighest)}; it may return the highest epoch id it has seen (an integer >= 0), or nothing`);
       }
       const highest = Math.max(checkpoint?.checkpointId ?? 0, highestListed, sinkHighest ?? 0);
+      if (highest >= Number.MAX_SAFE_INTEGER) {
+        // Above 2^53 - 1 ids stop increasing, and stamps would repeat: refuse rather than reuse.
+        throw new CheckpointRestoreError(highest, highest,
+          `checkpoint ids are exhausted: ${highest} is already used, and no id above it is a safe integer; start from a new store and sink`);
+      }
       this.nextCheckpointId = highest + 1;
       this.lastBarrierAtEnd = highest;
       for (const output of replay) {

@@ -2,6 +2,7 @@ import { CheckpointCorruptError } from './CheckpointCorruptError.js';
 import { CheckpointVersionError } from './CheckpointVersionError.js';
 import { parseCheckpoint, type StoredCheckpoint } from './format.js';
 import { andThen, type MaybePromise } from './maybePromise.js';
+import { describe } from '../shared/describe.js';
 import { expectInteger, expectObject, rejectUnknownOptions } from '../shared/validate.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
 
@@ -170,8 +171,15 @@ export function loadLatest(
   fail: (err: unknown) => void,
 ): void {
   andThen(() => store.list(), (listed) => {
+    // New ids go above every listed one, so an id that is not a safe integer (a stray file named beyond 2^53)
+    // could only be followed by ids that no longer increase: refused, not skipped.
+    const invalid = Array.isArray(listed) ? listed.find((id) => !Number.isSafeInteger(id) || id < 1) : listed;
+    if (!Array.isArray(listed) || invalid !== undefined) {
+      fail(new TypeError(`checkpointable: store.list() returned ${describe(invalid)} among its ids; checkpoint ids are integers from 1 to 2^53 - 1 (Number.MAX_SAFE_INTEGER)`));
+      return;
+    }
     const ids = [...listed].sort((a, b) => b - a);
-    const highestListed = ids.find((id) => Number.isSafeInteger(id) && id > 0) ?? 0;
+    const highestListed = ids[0] ?? 0;
     const tryFrom = (index: number, lastProblem: unknown): void => {
       if (index === ids.length) {
         if (ids.length === 0) done(undefined, 0);
