@@ -203,6 +203,27 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s', (name, operator) => {
       });
     });
 
+    it('refuses a bare string from fn, onError or onTimeout, which RxJS would split into characters', () => {
+      newScheduler().run(({ cold, flush }) => {
+        // Arrange
+        const fromFn = collect(of(1).pipe(toRecords(), operator(() => 'abc' as never)));
+        const fromOnError = collect(of(1).pipe(toRecords(), operator(() => throwError(() => new Error('down')), { onError: () => 'unknown' as never })));
+        const fromOnTimeout = collect(of(1).pipe(toRecords(), operator(() => cold('-----a|'), { timeout: 2, onTimeout: () => 'n/a' as never })));
+
+        // Act
+        flush();
+
+        // Assert
+        expect(fromFn.error).toBeInstanceOf(AsyncCallError);
+        expect(((fromFn.error as AsyncCallError).cause as Error).message).toMatch(/fn returned the string "abc"; return \[value\] or of\(value\)/);
+        expect(fromOnError.error).toBeInstanceOf(TypeError);
+        expect((fromOnError.error as Error).message).toMatch(/onError returned the string "unknown"/);
+        expect(fromOnTimeout.error).toBeInstanceOf(TypeError);
+        expect((fromOnTimeout.error as Error).message).toMatch(/onTimeout returned the string "n\/a"/);
+        expect([fromFn.values, fromOnError.values, fromOnTimeout.values]).toEqual([[], [], []]);
+      });
+    });
+
     it('reports onError returning a non-ObservableInput as a TypeError naming onError', () => {
       // Arrange
       const fn = () => throwError(() => new Error('down'));

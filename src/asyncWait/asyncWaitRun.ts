@@ -378,6 +378,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     let observable: Observable<O> | null = null;
     if (isObservable(result)) {
       observable = result as Observable<O>;
+    } else if (typeof result === 'string') {
+      // A string is an iterable of characters to RxJS: 'abc' would become three results. Almost always a
+      // function that meant one result, so refused (wrap it: [s] or of(s)) rather than split silently.
+      this.invalidResult(held, result, source);
+      return;
     } else if (!isPromiseLike(result)) {
       try {
         observable = from(result as never);
@@ -429,9 +434,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
 
   /** A function returned something that is not an ObservableInput: a bug, so neither retried nor handed to onError. */
   private invalidResult(held: HeldRecord<I, O>, result: unknown, source: CallSource): void {
-    const problem = new TypeError(
-      `${this.operator}: ${source} returned ${describe(result)}, which is not an ObservableInput (Observable, Promise, array, iterable, async iterable or ReadableStream)`,
-    );
+    const problem = new TypeError(typeof result === 'string'
+      ? `${this.operator}: ${source} returned the string ${describe(result)}; return [value] or of(value) for one result (a bare string would be split into its characters)`
+      : `${this.operator}: ${source} returned ${describe(result)}, which is not an ObservableInput (Observable, Promise, array, iterable, async iterable or ReadableStream)`);
     if (source !== 'fn') this.fail(problem);
     else this.fail(new AsyncCallError(this.operator, held.input!.value, problem, held.attempts, problem.message));
   }

@@ -32,7 +32,8 @@ export interface AsyncCallContext {
 
 /**
  * The user function of an async-wait operator: one call per input record (plus retries). It may return any
- * `ObservableInput`: every value emitted before completion is one output record.
+ * `ObservableInput`: every value emitted before completion is one output record. A bare string is refused
+ * (RxJS would emit its characters one by one): return `[s]` or `of(s)` for one string result.
  *
  * ## Example
  * ```ts
