@@ -214,8 +214,8 @@ describe('asyncBatchOrdered / asyncBatchUnordered in virtual time', () => {
       });
     });
 
-    // capacity 2, maxBatchSize 10: the batch can never fill; once both slots are taken it goes at once.
-    it('when every capacity slot is taken, the open batch goes at once (it cannot grow)', () => {
+    // capacity 2, maxBatchSize 10: the batch can never fill; once it holds both slots it goes at once.
+    it('when the open batch holds every capacity slot, it goes at once (it cannot grow, and nothing else can free a slot)', () => {
       const scheduler = newScheduler();
       scheduler.run(({ cold, flush }) => {
         // Arrange
@@ -224,12 +224,29 @@ describe('asyncBatchOrdered / asyncBatchUnordered in virtual time', () => {
         // Act
         const output = timeline(scheduler, cold<El>('abc|', IN).pipe(asyncBatchOrdered(timesTen(scheduler, calls), { capacity: 2, maxBatchSize: 10, linger: 50, metrics })));
         flush();
-        // Assert: [a,b] at 1 (capacity); c waits beyond capacity, and is admitted at 3 as soon as a leaves: with b
-        // still held, both slots are taken again, so c goes at once too
+        // Assert: [a,b] at 1 (capacity); c waits beyond capacity, is admitted at 3 as a leaves, and goes when the
+        // input ends, at 3 too (b, still held for a moment, would free its slot: that alone is no reason to go)
         expect(output).toEqual(['3:10', '3:20', '5:30', '5:|']);
         expect(calls.map((c) => [c.values, c.at])).toEqual([[[1, 2], 1], [[3], 3]]);
-        expect(metrics.flushes).toMatchObject({ capacity: 2, linger: 0 });
+        expect(metrics.flushes).toMatchObject({ capacity: 1, end: 1, linger: 0 });
         expect(metrics.largestBatch).toBe(2);
+      });
+    });
+    // Ordered, capacity 4, maxBatchSize 4, linger 5, calls of 6 ms: [a,b,c,d] goes by size at 3 and answers at 9;
+    // e and f wait beyond capacity until then. Admitted together at 9, they wait for linger in the open batch:
+    // capacity only sends a batch early when the batch itself holds every slot.
+    it('an open batch that does not hold every slot waits for linger, not for a capacity flush of one record', () => {
+      const scheduler = newScheduler();
+      scheduler.run(({ cold, flush }) => {
+        // Arrange
+        const calls: BatchCall[] = [];
+        const metrics = asyncBatchMetrics();
+        // Act
+        cold<El>('abcdef----------|', IN).pipe(asyncBatchOrdered(timesTen(scheduler, calls, 6), { capacity: 4, maxBatchSize: 4, linger: 5, metrics })).subscribe();
+        flush();
+        // Assert: e and f are admitted at 9, when a..d leave, and go together by linger at 14
+        expect(calls.map((c) => [c.values, c.at])).toEqual([[[1, 2, 3, 4], 3], [[5, 6], 14]]);
+        expect(metrics.flushes).toMatchObject({ size: 1, linger: 1, capacity: 0 });
       });
     });
   });

@@ -332,9 +332,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     if (this.caller !== null && this.heldSlots >= this.capacity) this.caller.capacityFull();
   }
 
-  /** True while every capacity slot is taken (for the caller: a batch waiting for more input should go). */
-  isFull(): boolean {
-    return this.heldSlots >= this.capacity;
+  /** True when the caller's open batch (`inBatch` records) holds every capacity slot (see CallerHost). */
+  onlyHeldBy(inBatch: number): boolean {
+    return this.heldSlots >= this.capacity && this.heldSlots === inBatch;
   }
 
   // ---- calls -------------------------------------------------------------------------------------------

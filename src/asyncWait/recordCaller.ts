@@ -8,8 +8,12 @@ import { type HeldRecord } from './heldRecord.js';
 export interface CallerHost<I, O> extends CallSink<O, HeldRecord<I, O>> {
   /** True once the output has ended or been unsubscribed: start nothing more. */
   readonly closed: boolean;
-  /** True while every capacity slot is taken: no input is admitted until a held one goes out. */
-  isFull(): boolean;
+  /**
+   * True when every capacity slot is taken and `inBatch` of them are all the slots held: the records waiting in
+   * the caller's open batch hold the whole capacity, so no slot can free up, and no record can join them, until
+   * they are sent.
+   */
+  onlyHeldBy(inBatch: number): boolean;
   /** Errors the output (teardown follows). */
   fail(err: unknown): void;
 }
@@ -26,7 +30,7 @@ export interface CallerHost<I, O> extends CallSink<O, HeldRecord<I, O>> {
 export interface RecordCaller<I, O> {
   /** The record's attempt (already counted in `held.attempts`) is to be made. */
   call(held: HeldRecord<I, O>): void;
-  /** Every capacity slot is taken (a side output just took the last one): what waits for more input should go. */
+  /** Every capacity slot is taken (a side output just took the last one): see CallerHost.onlyHeldBy. */
   capacityFull(): void;
   /** The source completed: nothing new will be admitted, though retries may still come. */
   inputEnded(): void;

@@ -17,7 +17,7 @@ export interface BatchFlushes {
   readonly weight: number;
   /** `linger` ms passed since its first record (and a call slot was free). */
   readonly linger: number;
-  /** Every capacity slot was taken, so no more records could join it: waiting would only add latency. */
+  /** Its own records held every capacity slot, so no more could join it: waiting would only add latency. */
   readonly capacity: number;
   /** The input ended (and retries after the end go at once too). */
   readonly end: number;

@@ -13,7 +13,7 @@ import { type BatchFunction, type ResolvedAsyncBatchOptions } from './options.js
 /**
  * The calls of a batching operator: the RecordCaller that asyncWait's run hands each record attempt to. Records
  * join the open batch; a batch is flushed when it is full (`maxBatchSize`, `maxBatchWeight`) and becomes due
- * when `linger` has passed, every capacity slot is taken, or the input has ended. Flushed batches start in
+ * when `linger` has passed, its records hold every capacity slot, or the input has ended. Flushed batches start in
  * order, at most `maxInFlightBatches` at a time; a due batch starts as soon as a slot is free, and keeps
  * taking records until then (so a saturated service gets fuller batches, never later ones). Each record's
  * entry in the result goes back to the run as that record's outcome: the run does the rest (retries per
@@ -75,7 +75,7 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
     }
     if (batch.live >= options.maxBatchSize) this.flush(batch, 'size');
     else if (batch.weight >= options.maxBatchWeight) this.flush(batch, 'weight');
-    else if (this.host.isFull()) this.makeDue(batch, 'capacity');
+    else if (this.host.onlyHeldBy(batch.live)) this.makeDue(batch, 'capacity');
     // After the end of input only retries come: they go at the end of the current task (a 0 ms timer), so
     // the retries that fall due together share a batch, without waiting for linger.
     else if (fresh) this.armTimer(batch, this.ended ? 0 : options.linger, this.ended ? 'end' : 'linger');
@@ -108,7 +108,7 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
 
   capacityFull(): void {
     const open = this.open;
-    if (open !== null) this.makeDue(open, 'capacity');
+    if (open !== null && this.host.onlyHeldBy(open.live)) this.makeDue(open, 'capacity');
   }
 
   inputEnded(): void {

@@ -123,8 +123,8 @@ interface BatchingOptions<I> {
 export interface AsyncBatchOptions<I, O> extends Omit<AsyncWaitOptions<I, O>, 'capacity' | 'metrics' | 'onTimeout'>, BatchingOptions<I> {
   /**
    * The most records held at once, in every stage: the open batch, batches waiting for a call slot, batches in
-   * flight, results waiting for their turn. More inputs wait in a FIFO queue (`metrics.buffered`). When every
-   * slot is taken the open batch is flushed at once (it cannot grow): so a capacity below `maxBatchSize` caps
+   * flight, results waiting for their turn. More inputs wait in a FIFO queue (`metrics.buffered`). When the open
+   * batch alone holds every slot it is flushed at once (it cannot grow): so a capacity below `maxBatchSize` caps
    * the batches too. An integer >= 1.
    * @default maxBatchSize * (maxInFlightBatches + 1): enough to fill every call slot and the next batch
    */
