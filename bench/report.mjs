@@ -42,6 +42,11 @@ const SHORT = {
   'heap after gc vs baseline (worst run)': 'after gc (worst)',
   'registrations + firings': 'reg+fire rate',
   'heap per pending timer': 'heap/timer',
+  'vs 1 record a request': 'vs per-record',
+  'mean items a request': 'items/request',
+  'mean answer delay': 'answer delay',
+  'flush reasons (all runs)': 'flushes',
+  'peak queued in the service': 'service queue',
 };
 
 /** Splits `text` into lines of at most `width` characters at spaces; continuation lines start with `indent`. */
@@ -245,6 +250,27 @@ const SCENARIO_NOTES = {
   timers: 'N keys, each registering one event-time timer for its own timestamp, then one watermark fires them all. '
     + 'Time is registration plus firing; heap per pending timer is the heap after a forced gc with all N timers '
     + 'pending, minus the heap before, over N (key state included).',
+  batching: 'A simulated service: a request of k items costs 2 ms + 0.02 ms x k of real time, at most 8 requests are '
+    + 'served at once and the others wait in its FIFO queue; it answers `items.map(x => 2 * x)` when the time is up, '
+    + 'never earlier (a timer, then `setImmediate` turns for the last 1-2 ms). "slots busy" is the slot-ms from a request '
+    + 'taking a slot to its answer, over 8 x the wall time; "modelled work" counts only the cost model\'s time (so it is '
+    + 'also the throughput as a share of what the service could do with those requests), and "answer delay" is the mean '
+    + 'time an answer came after it was due: the event loop was busy, or the process was not running; "peak queued in '
+    + 'the service" is the most requests waiting for a slot at once. '
+    + 'Contenders: `asyncBatchOrdered` and `asyncBatchUnordered` (maxBatchSize 100, linger 5, maxInFlightBatches 8); '
+    + '`asyncWaitUnordered` at capacity 100, one request of one item per record, run at N/10 (about 25 s a run at '
+    + '1e5; its throughput is steady long before); DataLoader with its default options (one batch per tick, no size '
+    + 'limit, its cache on: every key is distinct) behind `mergeMap((x) => loader.load(x), 1000)`, which bounds the '
+    + 'loads in flight as the batching operators\' capacity (900) does; and `bufferTime(5, null, 100)`, empty buffers '
+    + 'skipped, then `mergeMap(batch => call(batch), 8)`. DataLoader\'s time includes `mergeMap`\'s own cost on this '
+    + 'synchronous source: its buffer of waiting values is an array it shifts from (see the flood scenario). '
+    + 'Every output is checked after every run: each result exactly once, and in input order for `asyncBatchOrdered`. '
+    + 'Warm-ups: at N/10 and then at N (at N/10 a batching pipeline makes too few calls to be compiled), except for '
+    + 'the per-record contender (N/10 of its N).',
+  batchingFlood: 'Values emitted synchronously (`input: \'values\'`) into an instant batch function '
+    + '`xs => xs.map(x => 2 * x)` that returns the array itself, against `asyncWaitOrdered`\'s values mode with the flood '
+    + 'scenario\'s `x => Promise.resolve(2 * x)` at capacity 100: the cost per record of the batching path. Outputs '
+    + 'are checked as in the service scenario; warm-ups at N/10 and at N.',
   watermarks: '`asyncWaitUnordered`, `fn = x => Promise.resolve(2 * x)`, capacity 100. Both sources are the same '
     + 'synchronous `new Observable` loop; one also emits `watermark(i)` after every 10th record. Only records are counted '
     + 'toward throughput (the watermark count is checked too).',
@@ -277,7 +303,7 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('npm run bench -- --only=flood,timers       # some scenarios only: prints only (add --write to write)');
   md.push('```');
   md.push('');
-  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, one file each in `bench/`. '
+  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, one file each in `bench/`. '
     + 'Exit code 0 even when a target fails (the report says FAIL); non-zero only on an exception, such as a contender '
     + 'returning a wrong result.');
   md.push('');
