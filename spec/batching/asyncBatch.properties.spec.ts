@@ -14,7 +14,8 @@
  * arrival joins on arrival), their AbortSignals, and the metrics.
  */
 import fc from 'fast-check';
-import { type StreamElement } from 'rxjs-sluice';
+import { NEVER, Subject, VirtualTimeScheduler, finalize, map, timer } from 'rxjs';
+import { asyncBatchOrdered, record, type StreamElement } from 'rxjs-sluice';
 import { canonical, retryArb, splitBySegments } from '../support/asyncWaitHarness';
 import {
   MODES, attemptsByRecord, batchScenarioArb, expectedOutput, finalResults, idOf, recordPlansOf, runBatchScenario,
@@ -251,6 +252,9 @@ describe.each(MODES)('asyncBatch (%s): properties', (mode) => {
           return { call: call.index, finished, aborted: (call.signal ?? call.ctx.signal).aborted };
         });
         expect(signals).toStrictEqual(signals.map(({ call, finished }) => ({ call, finished, aborted: !finished })));
+        // An unfinished call's Observable was unsubscribed (or never subscribed: the call itself unsubscribed the output).
+        const left = run.calls.filter((c, i) => !signals[i]!.finished && c.plan.via !== 'array' && c.outcome !== undefined && c.outcome !== 'unsubscribed');
+        expect(left.map((c) => c.index)).toStrictEqual([]);
         if (run.completedAt === undefined) {
           expect(run.countersAfterUnsubscribe).toMatchObject({ batchesInFlight: 0, inFlight: 0, waiting: 0, buffered: 0 });
         }
@@ -339,5 +343,42 @@ describe.each(MODES)('asyncBatch (%s) with Promise-returning calls, interleaved 
       }),
       { numRuns: PROMISE_RUNS },
     );
+  });
+});
+
+describe('asyncBatch: an abandoned batch call is unsubscribed', () => {
+  it('an unsubscribe unsubscribes the Observable of a running batch call (its finalizer runs, its timer never fires)', () => {
+    // Arrange
+    const scheduler = new VirtualTimeScheduler();
+    const source = new Subject<StreamElement<number>>();
+    const log: string[] = [];
+    const batchFn = (xs: number[]) => timer(5, scheduler).pipe(
+      map(() => {
+        log.push('answered');
+        return xs;
+      }),
+      finalize(() => log.push('finalized')),
+    );
+    const subscription = source.pipe(asyncBatchOrdered(batchFn, { maxBatchSize: 1, scheduler })).subscribe();
+    source.next(record(1));
+    // Act
+    subscription.unsubscribe();
+    scheduler.flush();
+    // Assert
+    expect(log).toStrictEqual(['finalized']);
+  });
+
+  it('when every record of a running call has timed out, the call\'s Observable is unsubscribed', () => {
+    // Arrange
+    const scheduler = new VirtualTimeScheduler();
+    const source = new Subject<StreamElement<number>>();
+    const log: string[] = [];
+    const batchFn = () => NEVER.pipe(finalize(() => log.push('finalized')));
+    source.pipe(asyncBatchOrdered(batchFn, { maxBatchSize: 1, timeout: 5, onTimeout: () => [], scheduler })).subscribe();
+    // Act
+    source.next(record(1));
+    scheduler.flush();
+    // Assert
+    expect(log).toStrictEqual(['finalized']);
   });
 });

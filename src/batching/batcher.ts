@@ -173,9 +173,10 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
       return;
     }
     if (batch.state === RUNNING && batch.live === 0) {
-      // Nobody waits for this call any more: abandon it, and give its slot to the next batch.
-      this.end(batch);
+      // Nobody waits for this call any more: abandon it (unsubscribe it, abort its signal: cancel() needs the
+      // subscription that end() drops, so it comes first), and give its slot to the next batch.
       batch.cancel(undefined);
+      this.end(batch);
       this.pump();
     }
   }
@@ -351,8 +352,8 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
     this.open = null;
     this.ready.clear();
     for (const batch of [...this.running]) {
+      batch.cancel(undefined); // before end(), which drops the subscription cancel() unsubscribes
       this.end(batch);
-      batch.cancel(undefined);
     }
   }
 }
