@@ -362,6 +362,20 @@ export class PlannedFailure extends Error {
 }
 
 /** Plays `scenario` through the operator in virtual time. */
+/** Each item's arrival time (the running sum of the gaps), and when the source completes after the last. */
+export function arrivalTimes(scenario: { readonly items: readonly { readonly gap: number }[]; readonly tailGap: number }): {
+  arrivals: number[];
+  sourceCompleteAt: number;
+} {
+  const arrivals: number[] = [];
+  let at = 0;
+  for (const item of scenario.items) {
+    at += item.gap;
+    arrivals.push(at);
+  }
+  return { arrivals, sourceCompleteAt: at + scenario.tailGap };
+}
+
 export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const sched = new VirtualTimeScheduler();
   const records = recordsOf(scenario);
@@ -464,13 +478,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   };
 
   // The source: each item at its arrival time, then completion.
-  const arrivals: number[] = [];
-  let at = 0;
-  for (const item of scenario.items) {
-    at += item.gap;
-    arrivals.push(at);
-  }
-  const sourceCompleteAt = at + scenario.tailGap;
+  const { arrivals, sourceCompleteAt } = arrivalTimes(scenario);
   const outputs: Emission[] = [];
   const arrivalSeqs: number[] = [];
   const outputsBeforeArrival: number[] = [];

@@ -22,7 +22,7 @@ import {
   type AsyncBatchCounters, type AsyncBatchOptions, type BatchCallContext, type BatchEntry, type BatchResult,
   type CheckpointSink, type CheckpointedOutput, type RetryDelay, type StreamElement, type Watermark,
 } from 'rxjs-sluice';
-import { fcRxScheduler } from './asyncWaitHarness';
+import { arrivalTimes, fcRxScheduler } from './asyncWaitHarness';
 import { type Mode } from './marbles';
 
 export { type Mode };
@@ -409,13 +409,7 @@ export function runBatchScenario(scenario: BatchScenario, opts: BatchRunOptions)
   };
   const options = { ...batchOptionsOf(scenario, opts.failures, weigh, onError), scheduler: sched, metrics };
 
-  const arrivals: number[] = [];
-  let at = 0;
-  for (const item of scenario.items) {
-    at += item.gap;
-    arrivals.push(at);
-  }
-  const sourceCompleteAt = at + scenario.tailGap;
+  const { arrivals, sourceCompleteAt } = arrivalTimes(scenario);
   const outputs: Emission[] = [];
   const outputsBeforeArrival: number[] = [];
   const source = new Observable<StreamElement<number>>((subscriber) => {

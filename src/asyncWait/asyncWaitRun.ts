@@ -3,7 +3,7 @@ import { recordOf, type CheckpointBarrier, type StreamElement, type StreamRecord
 import { AsyncCallError } from './AsyncCallError.js';
 import { AsyncTimeoutError } from './AsyncTimeoutError.js';
 import { MutableAsyncWaitMetrics } from './asyncWaitMetrics.js';
-import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle, type StatefulKind } from '../checkpoint/stateful.js';
+import { isPipelineBarrier, malformedStateError, snapshotAtBarrier, type OperatorCheckpointHandle } from '../checkpoint/stateful.js';
 import { ChunkQueue } from '../shared/chunkQueue.js';
 import { describe } from '../shared/describe.js';
 import { subscribeSource } from '../shared/forwardingObserver.js';
@@ -16,6 +16,9 @@ import {
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
 import { type CallerHost, type RecordCaller, type RecordCallerFactory } from './recordCaller.js';
+
+/** The operators the run serves: asyncWait's two, and the batching ones built on it. */
+export type AsyncWaitKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncBatchOrdered' | 'asyncBatchUnordered';
 
 /**
  * One subscription of an async-wait operator: the machinery shared by asyncWaitOrdered and
@@ -58,7 +61,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   private readonly caller: RecordCaller<I, O> | null;
 
   constructor(
-    private readonly operator: string,
+    private readonly operator: AsyncWaitKind,
     private readonly subscriber: Subscriber<StreamElement<O>>,
     /** The per-record function; null when a caller (batching) makes the calls. */
     private readonly fn: AsyncFunction<I, O> | null,
@@ -119,7 +122,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     const restored = handle?.restored;
     if (handle === null || restored === undefined || restored === null) return true;
     if (!Array.isArray(restored) || !restored.every(isHeldInput)) {
-      this.fail(malformedStateError(this.operator as StatefulKind, this.options.id, handle, 'an array of records and watermarks'));
+      this.fail(malformedStateError(this.operator, this.options.id, handle, 'an array of records and watermarks'));
       return false;
     }
     for (const element of restored) {
@@ -176,8 +179,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
 
   /** Takes the barrier's snapshot (or fails an unbound operator); false if the run ended. */
   private snapshotFor(element: CheckpointBarrier): boolean {
-    const kind = this.operator as StatefulKind;
-    const error = snapshotAtBarrier(this.checkpoint, kind, this.options.id, element, () => this.heldInputs());
+    const error = snapshotAtBarrier(this.checkpoint, this.operator, this.options.id, element, () => this.heldInputs());
     if (error !== null) this.fail(error);
     return !this.closed;
   }
@@ -329,7 +331,6 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.heldSlots++;
     this.metrics.waiting++;
     this.queue.addMarker(element);
-    if (this.caller !== null && this.heldSlots >= this.capacity) this.caller.capacityFull();
   }
 
   /** True when the caller's open batch (`inBatch` records) holds every capacity slot (see CallerHost). */

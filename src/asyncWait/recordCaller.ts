@@ -30,8 +30,6 @@ export interface CallerHost<I, O> extends CallSink<O, HeldRecord<I, O>> {
 export interface RecordCaller<I, O> {
   /** The record's attempt (already counted in `held.attempts`) is to be made. */
   call(held: HeldRecord<I, O>): void;
-  /** Every capacity slot is taken (a side output just took the last one): see CallerHost.onlyHeldBy. */
-  capacityFull(): void;
   /** The source completed: nothing new will be admitted, though retries may still come. */
   inputEnded(): void;
   /** Teardown, after every held record was withdrawn: cancel timers, abort signals, drop references. */

@@ -106,11 +106,6 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
     return weight;
   }
 
-  capacityFull(): void {
-    const open = this.open;
-    if (open !== null && this.host.onlyHeldBy(open.live)) this.makeDue(open, 'capacity');
-  }
-
   inputEnded(): void {
     this.ended = true;
     const open = this.open;
