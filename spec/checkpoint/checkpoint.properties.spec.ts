@@ -374,7 +374,9 @@ const multiset = (elements: readonly StreamElement<unknown>[]): string[] => elem
 function expectCleanEnd(runs: readonly RunLog[], reference: RunLog): void {
   for (const run of [...runs, reference]) {
     expect(run.error).toBeUndefined();
-    expect(run.warnings).toEqual([]);
+    // A restart that restores a final checkpoint over the live log (whose end is announced asynchronously) warns
+    // 'final-restored', as documented: growth cannot be ruled out at once. Nothing else may warn.
+    expect(run.warnings.filter((w) => w.kind !== 'final-restored')).toEqual([]);
     expect(run.metrics.failed).toBe(0);
     expect(run.metrics.restored).toBe(run.restoredId === undefined ? 0 : 1);
     expect(run.metrics.emitted).toBe(run.outputs.length);

@@ -784,27 +784,61 @@ describe('the final checkpoint', () => {
     expect(bodyOf(store, 1).final).toBe(false);
   });
 
-  it('restoring from a final checkpoint re-emits its outputs and completes, without reopening the source', () => {
+  it('restoring from a final checkpoint re-emits its outputs and completes; the source is only probed at the final position, not read', () => {
     // Arrange: a complete run; its final checkpoint 2 holds the last epoch (60).
     const store = new MemoryCheckpointStore();
     start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } })
       .pipe(asyncWaitOrdered((x: number) => of(x * 10), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' })));
-    const inner = arraySource([1, 2, 3, 4]); // the input grew meanwhile: the finished pipeline still does not read it
+    const inner = arraySource([1, 2, 3]);
     const opened: unknown[] = [];
     const source: ReplayableSource<number, number> = { open: (position) => (opened.push(position), inner.open(position)) };
     const calls: number[] = [];
     const metrics = checkpointMetrics();
+    const warnings: CheckpointWarning[] = [];
     // Act
-    const run2 = start(checkpointable({ source, store, every: { records: 2 }, metrics })
+    const run2 = start(checkpointable({ source, store, every: { records: 2 }, metrics, onWarning: (w) => warnings.push(w) })
       .pipe(asyncWaitOrdered((x: number) => (calls.push(x), of(x * 10)), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' })));
-    // Assert: only 60 (checkpoint 2's output) again, with its stamp; no source, no call, no new checkpoint.
+    // Assert: only 60 (checkpoint 2's output) again, with its stamp; the source opened once at its end, no call, no new checkpoint.
     expect(stampsOf(run2.outputs)).toEqual([[2, 0, 60]]);
     expect(run2.completed).toBe(true);
     expect(run2.error).toBeUndefined();
-    expect(opened).toEqual([]);
+    expect(opened).toEqual([3]);
     expect(calls).toEqual([]);
     expect(store.list()).toEqual([1, 2]);
-    expect(metrics.snapshot()).toMatchObject({ restored: 1, reEmitted: 1, started: 0, completed: 0 });
+    expect(warnings).toEqual([]);
+    expect(metrics.snapshot()).toMatchObject({ restored: 1, reEmitted: 1, started: 0, completed: 0, finalRestored: 0 });
+  });
+
+  it('restoring from a final checkpoint when the source has grown since errors with CheckpointRestoreError: the new records would never be processed', () => {
+    // Arrange: a complete run over [1, 2, 3]; the log then grows to [1, 2, 3, 4].
+    const store = new MemoryCheckpointStore();
+    start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } })
+      .pipe(asyncWaitOrdered((x: number) => of(x * 10), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' })));
+    const calls: number[] = [];
+    // Act
+    const run2 = start(checkpointable({ source: arraySource([1, 2, 3, 4]), store, every: { records: 2 } })
+      .pipe(asyncWaitOrdered((x: number) => (calls.push(x), of(x * 10)), { id: 'async' }), keyedTimers(runningSum, { id: 'sum' })));
+    // Assert
+    expect(run2.error).toBeInstanceOf(CheckpointRestoreError);
+    expect(run2.error).toMatchObject({ checkpointId: 2, input: 3 });
+    expect((run2.error as Error).message).toMatch(/is final: .* the source now has records beyond it/);
+    expect(calls).toEqual([]);
+    expect(store.list()).toEqual([1, 2]);
+  });
+
+  it('restoring from a final checkpoint over a source that does not answer at once warns (final-restored) and counts it, then completes', () => {
+    // Arrange: a complete run; the restart's source answers only later (a live log), so growth cannot be ruled out.
+    const store = new MemoryCheckpointStore();
+    start(checkpointable({ source: arraySource([1, 2, 3]), store, every: { records: 2 } }).pipe());
+    const live: ReplayableSource<number, number> = { open: () => NEVER };
+    const warnings: CheckpointWarning[] = [];
+    const metrics = checkpointMetrics();
+    // Act
+    const run2 = start(checkpointable({ source: live, store, every: { records: 2 }, metrics, onWarning: (w) => warnings.push(w) }).pipe());
+    // Assert
+    expect(run2.completed).toBe(true);
+    expect(warnings.map((w) => [w.kind, w.checkpointId])).toEqual([['final-restored', 2]]);
+    expect(metrics.finalRestored).toBe(1);
   });
 
   it('with a sink, restoring from a final checkpoint recovers it and pre-commits nothing more', () => {
@@ -1604,7 +1638,7 @@ describe('metrics', () => {
     start(checkpointable({ source: arraySource([1, 2, 3, 4, 5]), store, every: { records: 2 }, metrics }).pipe());
     // Assert
     expect(metrics.snapshot()).toEqual({
-      started: 3, completed: 3, failed: 0, closeFailed: 0, corruptSkipped: 0, restored: 0, emitted: 5, reEmitted: 0,
+      started: 3, completed: 3, failed: 0, closeFailed: 0, finalRestored: 0, corruptSkipped: 0, restored: 0, emitted: 5, reEmitted: 0,
       lastCompletedId: 3, lastSize: store.read(3).length, heldOutputs: 0, inProgress: 0,
     });
     expect(Object.isFrozen(metrics.snapshot())).toBe(true);

@@ -24,6 +24,11 @@ export interface CheckpointCounters {
   readonly corruptSkipped: number;
   /** Total: runs that started from a checkpoint rather than from the beginning. */
   readonly restored: number;
+  /**
+   * Total: restores of a final checkpoint whose source did not answer at once, so it could not be checked for
+   * records appended after the finished run (each also reported to `onWarning` as `'final-restored'`).
+   */
+  readonly finalRestored: number;
   /** Total: outputs emitted, repeats after a restore included. */
   readonly emitted: number;
   /** Total: outputs of the restored checkpoint emitted again on restore (`'exactly-once'`). */
@@ -59,6 +64,7 @@ export class MutableCheckpointMetrics implements CheckpointMetrics {
   completed = 0;
   failed = 0;
   closeFailed = 0;
+  finalRestored = 0;
   corruptSkipped = 0;
   restored = 0;
   emitted = 0;
@@ -69,9 +75,9 @@ export class MutableCheckpointMetrics implements CheckpointMetrics {
   inProgress = 0;
 
   snapshot(): CheckpointCounters {
-    const { started, completed, failed, closeFailed, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress } = this;
+    const { started, completed, failed, closeFailed, finalRestored, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress } = this;
     return Object.freeze({
-      started, completed, failed, closeFailed, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress,
+      started, completed, failed, closeFailed, finalRestored, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { from, Observable, Subscription, type ObservableInput, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
+import { from, Observable, Subscription, take, type ObservableInput, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
 import { type CheckpointedOutput, type SinkRecovery } from './sink.js';
 import { loadLatest, type StoredCheckpoint } from './store.js';
 import { warningOf, type CheckpointWarning } from './warning.js';
@@ -159,10 +159,54 @@ export class CheckpointRun {
       }
       // A final checkpoint means the pipeline finished: its operators applied their end-of-input rules (event
       // time ran to +Infinity, timers fired or were dropped), so there is nothing left to resume.
-      if (checkpoint?.final === true) this.complete();
+      if (checkpoint?.final === true) this.completeFinished(checkpoint.checkpointId);
       else if (this.options.exactlyOnce) this.run(states, checkpoint?.checkpointId);
       else this.writeStartCheckpoint(checkpoint, () => this.run(states, checkpoint?.checkpointId));
     }, (err) => this.fail(err));
+  }
+
+  /**
+   * A final checkpoint was restored: the run had finished, and its operators' state is spent, so the source is not
+   * read again. It is opened once at the final position, to learn whether records were appended since: a source
+   * that emits one at once errors the output with CheckpointRestoreError (this lineage can never process them);
+   * one that completes at once means nothing was appended. One that answers later (a live log) cannot be judged
+   * without waiting for it, so the restore completes with a warning ('final-restored') and metrics.finalRestored.
+   */
+  private completeFinished(checkpointId: number): void {
+    /** What the probe saw synchronously: an item, the end, or nothing yet (a box: callbacks write it). */
+    const probe: { seen: 'item' | 'end' | 'nothing' } = { seen: 'nothing' };
+    /** What the source failed with, boxed (an error may be any value). */
+    let failure: { error: unknown } | null = null;
+    try {
+      from(this.options.source.open(this.lastPosition) as ObservableInput<unknown>).pipe(take(1)).subscribe({
+        next: () => (probe.seen = 'item'),
+        error: (error: unknown) => (failure = { error }),
+        complete: () => {
+          if (probe.seen === 'nothing') probe.seen = 'end';
+        },
+      }).unsubscribe();
+    } catch (error) {
+      failure = { error };
+    }
+    if (failure !== null) {
+      this.fail((failure as { error: unknown }).error);
+      return;
+    }
+    if (probe.seen === 'item') {
+      this.fail(new CheckpointRestoreError(checkpointId, this.lastPosition,
+        `checkpoint ${checkpointId} is final: the pipeline finished at source position ${describe(this.lastPosition)}, but the source now has ` +
+          'records beyond it, which this store and sink can never process (the operators applied their end-of-input rules); ' +
+          'process them with a new store and sink'));
+      return;
+    }
+    if (probe.seen === 'nothing') {
+      this.metrics.finalRestored++;
+      this.warn({
+        kind: 'final-restored', checkpointId, error: undefined,
+        message: `checkpoint ${checkpointId} is final: the pipeline had finished, and the source is not read again; records appended to it since (if any) are not processed`,
+      });
+    }
+    this.complete();
   }
 
   /**
