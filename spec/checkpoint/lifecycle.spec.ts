@@ -82,6 +82,25 @@ describe('store and sink lifecycle: open and close', () => {
     expect(crashLog.filter((l) => /open|close/.test(l))).toEqual(['store.open', 'sink.open', 'sink.close', 'store.close']);
   });
 
+  it('ending is called at once when the run ends (sink, then store), before its writes settle and before close; a throw is a close-failed warning', async () => {
+    // Arrange: the write of checkpoint 1 hangs until the test resolves it; the sink's ending throws
+    const log: string[] = [];
+    const warnings: CheckpointWarning[] = [];
+    const write = deferred<void>();
+    const store = { ...loggingStore(log, { write: (id) => (log.push(`store.write ${id}`), write.promise) }), ending: () => void log.push('store.ending') };
+    const sink = { ...loggingSink(log), ending: () => { log.push('sink.ending'); throw new Error('sink ending failed'); } };
+    const run = start(checkpointable({ source: endlessSource([1]), store, sink, every: { records: 1 }, onWarning: (w) => warnings.push(w) }).pipe());
+    // Act
+    run.subscription.unsubscribe();
+    const atUnsubscribe = log.filter((l) => /ending|close/.test(l));
+    write.resolve();
+    await settle();
+    // Assert
+    expect(atUnsubscribe).toEqual(['sink.ending', 'store.ending']);
+    expect(log.filter((l) => /ending|close/.test(l))).toEqual(['sink.ending', 'store.ending', 'sink.close', 'store.close']);
+    expect(warnings.map((w) => [w.kind, w.message])).toEqual([['close-failed', 'sink ending failed']]);
+  });
+
   it('a store and sink without open/close work as before', () => {
     // Arrange
     const store = new MemoryCheckpointStore();

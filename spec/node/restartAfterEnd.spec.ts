@@ -1,4 +1,4 @@
-import { defer, lastValueFrom, retry, toArray } from 'rxjs';
+import { defer, lastValueFrom, mergeMap, retry, toArray } from 'rxjs';
 import { arraySource, asyncWaitOrdered, checkpointable, mapRecords, type CheckpointedOutput } from 'rxjs-sluice';
 import { FileCheckpointStore, FileSink, readCommittedElements } from 'rxjs-sluice/node';
 import { tempDirs } from '../support/tempDirs';
@@ -41,5 +41,37 @@ describe('restarting after the output ends', () => {
     expect(attempts).toBe(3);
     expect(outputs.length).toBeGreaterThan(0);
     expect(readCommittedElements(outDir).map((e) => e.kind === 'record' && e.value)).toEqual([11, 21, 31, 41, 51, 61, 71, 81, 91, 101]);
+  });
+
+  it('retry() after an error raised downstream of the job (which reaches it as an unsubscribe) waits for the old run\'s close, instead of DirectoryLockedError', async () => {
+    // Arrange: the consumer after the job fails once, asynchronously, at the 5th output
+    const stateDir = freshDir();
+    const outDir = freshDir();
+    let attempts = 0;
+    let failed = false;
+    const attempt = defer(() => {
+      attempts++;
+      return checkpointable({
+        source: arraySource([1, 2, 3, 4, 5, 6, 7, 8]),
+        store: new FileCheckpointStore(stateDir),
+        sink: new FileSink(outDir),
+        every: { records: 2 },
+      }).pipe(asyncWaitOrdered((x: number) => Promise.resolve(x * 10), { capacity: 2, id: 'times-ten' }));
+    }).pipe(
+      mergeMap(async (output) => {
+        if (!failed && output.element.kind === 'record' && output.element.value === 50) {
+          failed = true;
+          throw new Error('the consumer failed once');
+        }
+        return output;
+      }),
+    );
+
+    // Act
+    await lastValueFrom(attempt.pipe(retry(2), toArray()));
+
+    // Assert: the second attempt restored and completed; the committed output is whole, once
+    expect(attempts).toBe(2);
+    expect(readCommittedElements(outDir).map((e) => e.kind === 'record' && e.value)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
   });
 });

@@ -629,10 +629,14 @@ export class CheckpointRun {
     if (this.tornDown) return undefined;
     this.tornDown = true;
     this.closed = true;
-    const release = (): Promise<void> | undefined => this.resources.release((err) => {
+    const closeFailed = (err: unknown): void => {
       this.metrics.closeFailed++;
       this.warn(warningOf('close-failed', this.lastCompletedId, err));
-    });
+    };
+    // Before anything settles: a restart in this process (retry() after an error raised downstream, which
+    // reaches this run as an unsubscribe) then waits for this run's close instead of finding the lock taken.
+    this.resources.ending(closeFailed);
+    const release = (): Promise<void> | undefined => this.resources.release(closeFailed);
     let settled: Promise<void> | undefined;
     if (this.ioInFlight === 0) settled = release();
     else settled = new Promise<void>((resolve) => this.ioWaiters.push(resolve)).then(release);

@@ -4,6 +4,7 @@ import { andThen, isThenable, type MaybePromise } from './maybePromise.js';
 interface Lifecycle {
   open?(): MaybePromise<void>;
   close?(): MaybePromise<void>;
+  ending?(): void;
 }
 
 /**
@@ -78,6 +79,20 @@ export class RunResources {
     };
     if (pending.length === 0) openFrom(0);
     else Promise.all(pending).then(() => openFrom(0));
+  }
+
+  /**
+   * The run has ended: tells what was opened, at once (sink first), so that a successor in this process may wait
+   * for the coming `close` instead of being refused. A throw goes to `onError`; every part is told.
+   */
+  ending(onError: (err: unknown) => void): void {
+    for (let index = this.opened - 1; index >= 0; index--) {
+      try {
+        this.parts[index]!.ending?.();
+      } catch (err) {
+        onError(err);
+      }
+    }
   }
 
   /**

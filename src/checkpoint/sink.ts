@@ -120,4 +120,12 @@ export interface CheckpointSink<O = unknown> {
    * and `metrics.closeFailed`. Not called when `open` failed.
    */
   close?(): MaybePromise<void>;
+  /**
+   * Optional. Called once, synchronously, the moment the pipeline ends (completes, errors or is unsubscribed),
+   * before its writes have settled and long before `close`: a store that holds a lock may then let a successor
+   * in this process wait for that `close` rather than refuse it (the file store and sink do), since the run
+   * holding it will not write anything new. A throw goes to `onWarning` (`'close-failed'`). Not called when
+   * `open` was not.
+   */
+  ending?(): void;
 }

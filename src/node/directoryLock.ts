@@ -38,13 +38,23 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
  * side), as the checkpoint binding slot is.
  */
 const liveTokens: Set<string> = liveTokenSet();
+/**
+ * The live tokens whose pipeline has ended (see ending()), each with a promise that resolves when its lock is
+ * given back: a contender in this process waits for it rather than being refused. On globalThis, as liveTokens.
+ */
+const endingTokens: Map<string, Promise<void>> = globalSlot('rxjs-sluice.directory-lock-ending', () => new Map());
 
 function liveTokenSet(): Set<string> {
-  const key = Symbol.for('rxjs-sluice.directory-lock-tokens');
+  return globalSlot('rxjs-sluice.directory-lock-tokens', () => new Set());
+}
+
+/** The process-wide object under `Symbol.for(name)` on globalThis, created by `make` on first use. */
+function globalSlot<T extends object>(name: string, make: () => T): T {
+  const key = Symbol.for(name);
   const holder = globalThis as { [key: symbol]: unknown };
   const existing = holder[key];
-  if (existing instanceof Set) return existing as Set<string>;
-  const created = new Set<string>();
+  if (existing !== undefined) return existing as T;
+  const created = make();
   Object.defineProperty(holder, key, { value: created, enumerable: false, writable: false, configurable: false });
   return created;
 }
@@ -75,6 +85,8 @@ export class DirectoryLock {
   private token: string | null = null;
   /** The release under way, if any: a second close() waits for it rather than return before the lock is free. */
   private releasing: Promise<void> | null = null;
+  /** Resolves this lock's entry in endingTokens once it is given back; null unless ending() was called. */
+  private endingDone: (() => void) | null = null;
 
   constructor(
     /** The directory, absolute. */
@@ -99,6 +111,13 @@ export class DirectoryLock {
         if (newest !== 0) {
           const verdict = await this.judge(newest);
           if (verdict === 'gone') continue; // replaced by a newer generation meanwhile: look again
+          if (typeof verdict === 'object' && 'ended' in verdict) {
+            // Held in this process by a pipeline that has ended and is about to close: wait for that, then look
+            // again. Not an attempt lost to a race, so it does not count against MAX_ATTEMPTS.
+            await verdict.ended;
+            attempt--;
+            continue;
+          }
           if (verdict !== 'stale') throw verdict;
         }
         const next = newest + 1;
@@ -142,10 +161,30 @@ export class DirectoryLock {
         unregister(token);
         this.token = null;
         this.releasing = null;
+        this.endEnding(token);
       }
     })();
     this.releasing = releasing;
     return releasing;
+  }
+
+  /**
+   * The pipeline holding the lock has ended, and will release it once its writes settle: from now on a contender
+   * in this process waits for that release instead of being refused. Does nothing when the lock is not held.
+   */
+  ending(): void {
+    const token = this.token;
+    if (token === null || this.generation === null || this.endingDone !== null) return;
+    endingTokens.set(token, new Promise<void>((resolve) => (this.endingDone = resolve)));
+  }
+
+  /** Ends the `ending()` of `token`: whoever waits for its release looks again. */
+  private endEnding(token: string): void {
+    const done = this.endingDone;
+    this.endingDone = null;
+    if (done === null) return;
+    endingTokens.delete(token);
+    done();
   }
 
   /** release(), synchronously and best effort: at process exit, when nothing asynchronous runs any more. */
@@ -156,6 +195,7 @@ export class DirectoryLock {
     heldLocks.delete(this);
     unregister(token);
     this.token = null;
+    this.endEnding(token);
     try {
       const temporary = this.temporaryName();
       writeFileSync(temporary, serialize(this.contentOf(token, true)), { flag: 'wx' });
@@ -181,7 +221,7 @@ export class DirectoryLock {
   }
 
   /** Whether the owner of a generation is gone ('stale'), the file vanished ('gone'), or why it is not. */
-  private async judge(generation: number): Promise<'stale' | 'gone' | DirectoryLockedError> {
+  private async judge(generation: number): Promise<'stale' | 'gone' | DirectoryLockedError | { readonly ended: Promise<void> }> {
     const file = this.fileOf(generation);
     const damaged = (cause?: unknown): DirectoryLockedError => new DirectoryLockedError(this.dir, file, undefined,
       `${this.what} ${this.dir} has a damaged lock file, ${file}; delete it once you are sure that no other pipeline uses the directory`, cause);
@@ -204,6 +244,8 @@ export class DirectoryLock {
     if (content.bootId !== null && self.bootId !== null && content.bootId !== self.bootId) return 'stale'; // written before a reboot
     if (content.pid === self.pid) {
       if (!liveTokens.has(content.token)) return 'stale'; // an earlier process that had this pid
+      const ended = endingTokens.get(content.token);
+      if (ended !== undefined) return { ended };
       return new DirectoryLockedError(this.dir, file, owner,
         `${this.what} ${this.dir} is locked by another ${this.what} in this process (pid ${self.pid}): one pipeline per directory; close the other first`);
     }

@@ -113,6 +113,11 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   /** Gives the directory's lock back; does nothing when it is not held. */
+  /** The pipeline has ended: a successor in this process waits for close() rather than being refused. */
+  ending(): void {
+    this.lock.ending();
+  }
+
   async close(): Promise<void> {
     await this.lock.release().catch((err: unknown) => {
       throw new FileCheckpointStoreError('close', this.dir, undefined, err);

@@ -131,6 +131,11 @@ export class FileSink implements CheckpointSink<unknown> {
     await this.step('close', this.dir, undefined, () => this.lock.release());
   }
 
+  /** The pipeline has ended: a successor in this process waits for close() rather than being refused. */
+  ending(): void {
+    this.lock.ending();
+  }
+
   /**
    * Writes the epoch's lines and its checksum file as pending files, fsynced, and returns the receipt: the
    * chain over every epoch up to this one. An output the codec cannot write as one line fails with
