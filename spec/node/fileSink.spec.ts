@@ -341,7 +341,7 @@ describe('FileSink', () => {
 
       // Act / Assert
       expect(() => new FileSink(file)).toThrow(CheckpointStoreError);
-      expect(() => new FileSink(file)).toThrow(/not a directory/);
+      expect(() => new FileSink(file)).toThrow(/^FileSink directory .*a-file: is not a directory$/);
     });
 
     it('throws a TypeError for an empty or non-string path', () => {

@@ -1,6 +1,6 @@
 /**
- * A checkpoint store cannot be used at all: its directory is missing (and creating it was not allowed), or is
- * not a directory. Raised when the store is opened, before any pipeline runs.
+ * A checkpoint store (or a FileSink's directory) cannot be used at all: its directory is missing (and creating it
+ * was not allowed), or is not a directory. Raised when the store or sink is created, before any pipeline runs.
  *
  * ## Example
  * ```ts
@@ -15,8 +15,9 @@ export class CheckpointStoreError extends Error {
   /** The underlying error (an `ENOENT` from the file system, say). */
   readonly cause: unknown;
 
-  constructor(location: string, message: string, cause?: unknown) {
-    super(`checkpoint store ${location}: ${message}`);
+  /** `what` names the user of the location in the message: a checkpoint store, or a FileSink's directory. */
+  constructor(location: string, message: string, cause?: unknown, what = 'checkpoint store') {
+    super(`${what} ${location}: ${message}`);
     this.input = location;
     this.cause = cause;
   }

@@ -102,7 +102,7 @@ export class FileSink implements CheckpointSink<unknown> {
     this.ownCodec = options.codec;
     this.codec = options.codec ?? jsonCodec;
     this.lock = new DirectoryLock(this.dir, 'sink', NAME);
-    openDirectory(this.dir, true);
+    openDirectory(this.dir, true, 'FileSink directory');
   }
 
   /**
