@@ -315,9 +315,10 @@ describe.each(MODES)('async-wait %s', (mode) => {
             if (onTimeout) expect(run.error).not.toBeInstanceOf(AsyncTimeoutError);
             if (onError) expect(run.error).not.toBeInstanceOf(AsyncCallError);
           }
-          // Every record is released at the latest `timeout` after its admission, and a watermark or other marker
-          // (which holds a slot, as in Flink's queue) no later than the records before it. So every slot turns
-          // over within `timeout`, and with `capacity` slots the queued elements (barriers do not queue) are out by:
+          // Every record is released at the latest `timeout` after its admission, and a side output or other marker
+          // (which takes a slot like a record) no later than the records before it. So every slot turns over within
+          // `timeout`, and with `capacity` slots the elements that may take one are out by this bound (it counts
+          // watermarks too, which take none, and leaves out barriers, which do not queue: an upper bound):
           const queued = scenario.items.filter((item) => !isBarrierItem(item.el)).length;
           const end = run.completedAt ?? run.erroredAt!;
           expect(end).toBeLessThanOrEqual(run.sourceCompleteAt + Math.ceil(queued / capacity) * timeout);
