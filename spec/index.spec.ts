@@ -19,6 +19,7 @@ const EXPECTED_RUNTIME_EXPORTS = [
   'CheckpointVersionError',
   'KeyedProcessError',
   'MemoryCheckpointStore',
+  'SourcePositionError',
   'TimerLoopError',
   'arraySource',
   'asyncBatchMetrics',
@@ -37,16 +38,19 @@ const EXPECTED_RUNTIME_EXPORTS = [
   'isRecord',
   'isSideOutput',
   'isWatermark',
+  'iterableSource',
   'jsonCodec',
   'keyedTimers',
   'keyedTimersMetrics',
   'mainOutput',
   'mapRecords',
   'outputTag',
+  'pulled',
   'readLatestCheckpoint',
   'record',
   'selectTag',
   'sideOutput',
+  'sourceMetrics',
   'toRecords',
   'values',
   'watermark',
@@ -74,7 +78,9 @@ describe('public entry point', () => {
 
     // Assert
     expect(Object.keys(node).sort()).toEqual([
-      'DirectoryLockedError', 'FileCheckpointStore', 'FileCheckpointStoreError', 'FileSink', 'FileSinkCorruptError', 'FileSinkError', 'readCommitted', 'readCommittedElements',
+      'DirectoryLockedError', 'FileCheckpointStore', 'FileCheckpointStoreError', 'FileSink', 'FileSinkCorruptError', 'FileSinkError',
+      'LineTooLongError', 'MalformedRecordError', 'SourceReadError',
+      'fileLinesSource', 'ndjsonSource', 'readCommitted', 'readCommittedElements', 'readableSource',
     ]);
     expect(Object.keys(api)).not.toContain('FileCheckpointStore');
   });

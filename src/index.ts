@@ -42,7 +42,14 @@ export { AsyncCallError } from './asyncWait/AsyncCallError.js';
 export {
   checkpointable, type CheckpointableOptions, type CheckpointableJob, type CheckpointTrigger, type RecordValueOf,
 } from './checkpoint/checkpointable.js';
-export { arraySource, type ReplayableSource, type SourceItem, type ArraySourceOptions } from './checkpoint/source.js';
+export type { ReplayableSource, SourceItem } from './checkpoint/source.js';
+export { arraySource, type ArraySourceOptions } from './flow/arraySource.js';
+export { iterableSource } from './flow/iterableSource.js';
+export type { SourceOptions } from './flow/sourceOptions.js';
+export { SourcePositionError } from './flow/SourcePositionError.js';
+export { pulled, type PulledOptions } from './flow/pulled.js';
+export type { PullInput } from './flow/pullers.js';
+export { sourceMetrics, type SourceMetrics, type SourceCounters } from './flow/sourceMetrics.js';
 export {
   MemoryCheckpointStore, readLatestCheckpoint, type CheckpointStore, type StoredCheckpoint, type MemoryCheckpointStoreOptions,
   type MaybePromise,

@@ -1,7 +1,7 @@
-import { of, Subject, type Observable } from 'rxjs';
+import { from, of, Subject, type Observable } from 'rxjs';
 import {
-  arraySource, asyncWaitOrdered, asyncWaitUnordered, checkpointable, keyedTimers, MemoryCheckpointStore,
-  type CheckpointedOutput, type CheckpointWarning,
+  asyncWaitOrdered, asyncWaitUnordered, checkpointable, keyedTimers, MemoryCheckpointStore,
+  type CheckpointedOutput, type CheckpointWarning, type ReplayableSource,
 } from 'rxjs-sluice';
 import { LiveLog, type CheckpointBody } from '../support/checkpoints';
 
@@ -199,9 +199,13 @@ describe.each([
   it('holds every queued input, across the queue\'s chunk boundaries, and a restore replays them once each', () => {
     // Arrange: capacity 2 and calls that never answer in run 1, so a synchronous source of 100 records queues 98;
     // barriers after records 40 and 80 snapshot 40 and 80 held inputs (the queue's chunks hold 16, 32, 64…).
+    // The source is a push source on purpose: arraySource is a pull source, which would pause at the first
+    // input beyond capacity (docs/flow-control.md) and never build the long queue this test is about.
     const store = new MemoryCheckpointStore({ retain: 10 });
     const values = Array.from({ length: 100 }, (_, i) => i);
-    const source = arraySource(values);
+    const source: ReplayableSource<number, number> = {
+      open: (position = 0) => from(values.slice(position).map((value, i) => ({ value, position: position + i + 1 }))),
+    };
     const never = new Subject<number>();
     const build = (fn: (x: number) => unknown) =>
       checkpointable<number, number>({ source, every: { records: 40 }, store, delivery: 'at-least-once' })

@@ -55,11 +55,17 @@ function observe<T>(observable: Observable<T>): Observed<T> {
 
 /** The counters a run must end with: the given totals, every other total 0, and the gauges back to 0. */
 const finalCounters = (totals: Partial<AsyncWaitCounters>): AsyncWaitCounters => ({
-  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, ...totals, ...ZERO_GAUGES,
+  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, ...totals, ...ZERO_GAUGES,
 });
 
 /** The oldest-in-flight gauges while something is in flight: read on the real clock, so only their type is known. */
 const SOMETHING_IN_FLIGHT = { oldestInFlightSince: expect.any(Number), oldestInFlightAge: expect.any(Number) };
+
+/**
+ * backPressureTime once inputs have waited beyond capacity on the real clock: a number of ms, possibly 0 on a fast
+ * machine. Each test also checks that it is >= 0.
+ */
+const SOME_BACK_PRESSURE: number = expect.any(Number);
 
 /** A Promise subclass, as some libraries return (e.g. with extra methods). */
 class TaggedPromise<T> extends Promise<T> {
@@ -692,19 +698,22 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: the native-promise fast path', (_name, 
       answers.get(5)!.resolve(50);
       answers.get(4)!.resolve(40);
       await settleAll();
-      // Assert
-      expect(atStart).toEqual({ ...finalCounters({ started: 3 }), inFlight: 3, buffered: 2, ...SOMETHING_IN_FLIGHT });
+      // Assert: 4 and 5 wait beyond capacity until the first slot frees (3 and 2 when unordered, 1 when ordered).
+      // backPressureTime reads live on the real clock: some ms >= 0 while they wait, that no longer grow once
+      // nothing waits beyond capacity again.
+      expect(atStart).toEqual({ ...finalCounters({ started: 3 }), backPressureTime: SOME_BACK_PRESSURE, inFlight: 3, buffered: 2, ...SOMETHING_IN_FLIGHT });
       expect(beforeHead).toEqual(forMode(mode, {
-        ordered: { ...finalCounters({ started: 3, succeeded: 2 }), inFlight: 1, waiting: 2, buffered: 2, ...SOMETHING_IN_FLIGHT },
-        unordered: { ...finalCounters({ started: 5, succeeded: 2, emitted: 2 }), inFlight: 3, ...SOMETHING_IN_FLIGHT },
+        ordered: { ...finalCounters({ started: 3, succeeded: 2 }), backPressureTime: SOME_BACK_PRESSURE, inFlight: 1, waiting: 2, buffered: 2, ...SOMETHING_IN_FLIGHT },
+        unordered: { ...finalCounters({ started: 5, succeeded: 2, emitted: 2 }), backPressureTime: SOME_BACK_PRESSURE, inFlight: 3, ...SOMETHING_IN_FLIGHT },
       }));
       expect(afterHead).toEqual(forMode(mode, {
-        ordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), inFlight: 2, ...SOMETHING_IN_FLIGHT },
-        unordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), inFlight: 2, ...SOMETHING_IN_FLIGHT },
+        ordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), backPressureTime: SOME_BACK_PRESSURE, inFlight: 2, ...SOMETHING_IN_FLIGHT },
+        unordered: { ...finalCounters({ started: 5, succeeded: 3, emitted: 3 }), backPressureTime: beforeHead.backPressureTime, inFlight: 2, ...SOMETHING_IN_FLIGHT },
       }));
+      expect(afterHead.backPressureTime).toBeGreaterThanOrEqual(0);
       expect(run.outputs).toEqual(forMode(mode, { ordered: [10, 20, 30, 40, 50], unordered: [30, 20, 10, 50, 40] }));
       expect(run.completed).toBe(true);
-      expect(metrics.snapshot()).toEqual(finalCounters({ started: 5, succeeded: 5, emitted: 5 }));
+      expect(metrics.snapshot()).toEqual(finalCounters({ started: 5, succeeded: 5, emitted: 5, backPressureTime: afterHead.backPressureTime }));
     });
 
     it('does not count promise fallbacks as succeeded: onError and onTimeout promises count as failed and timedOut', async () => {
@@ -739,10 +748,12 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s: the native-promise fast path', (_name, 
         values(),
         toArray(),
       ));
-      // Assert
+      // Assert: 9 900 inputs waited beyond capacity, for ms of the real clock: only the sign is known.
       const sorted = mode === 'ordered' ? out : [...out].sort((a, b) => a - b);
       expect(sorted).toEqual(Array.from({ length: 10_000 }, (_, i) => 2 * i));
-      expect(metrics.snapshot()).toEqual(finalCounters({ started: 10_000, succeeded: 10_000, emitted: 10_000 }));
+      const final = metrics.snapshot();
+      expect(final).toEqual(finalCounters({ started: 10_000, succeeded: 10_000, emitted: 10_000, backPressureTime: SOME_BACK_PRESSURE }));
+      expect(final.backPressureTime).toBeGreaterThanOrEqual(0);
     });
   });
 });

@@ -935,16 +935,17 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s', (_name, operator, mode) => {
         const expected = forMode(mode, { ordered: '10ms A 39ms (BCD|)', unordered: '5ms (CD) 1ms A 39ms (B|)' });
         expectObservable(out).toBe(expected, { A: record(-10), B: record(-2), C: record(30), D: record(31) });
       });
+      // Three records never exceed the default capacity (100): nothing waits beyond it, so backPressureTime stays 0.
       expect(snaps).toEqual(forMode(mode, {
         ordered: [
-          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, inFlight: 2, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 1, watermarksCoalesced: 0, inFlight: 1, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 2, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 1, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 1, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
         ],
         unordered: [
-          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 2, watermarksCoalesced: 0, inFlight: 2, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 3, watermarksCoalesced: 0, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 2, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 2, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 3, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
+          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
         ],
       }));
     });

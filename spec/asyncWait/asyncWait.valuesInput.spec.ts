@@ -119,7 +119,12 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s with input: \'values\'', (name, operator
             retried: 0,
             emitted: run.outputs.length,
             watermarksCoalesced: 0,
+            backPressureTime: expect.any(Number),
           });
+          // backPressureTime is read on the real clock (fc.scheduler orders promises, not time): exactly 0 when every
+          // input fits in capacity, so none ever waited beyond it, and otherwise only its sign is known.
+          if (scenario.inputs.length <= scenario.capacity) expect(run.finalMetrics.backPressureTime).toBe(0);
+          else expect(run.finalMetrics.backPressureTime).toBeGreaterThanOrEqual(0);
         }),
         { numRuns: 150 },
       );

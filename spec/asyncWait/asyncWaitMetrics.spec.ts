@@ -6,13 +6,13 @@ import {
 import { ZERO_GAUGES, newScheduler } from '../support/marbles';
 
 const COUNTER_NAMES = [
-  'buffered', 'emitted', 'failed', 'inFlight', 'oldestInFlightAge', 'oldestInFlightSince', 'retried', 'started', 'succeeded',
+  'backPressureTime', 'buffered', 'emitted', 'failed', 'inFlight', 'oldestInFlightAge', 'oldestInFlightSince', 'retried', 'started', 'succeeded',
   'timedOut', 'waiting', 'watermarksCoalesced',
 ] as const;
 
 const ZERO: AsyncWaitCounters = {
-  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, inFlight: 0, waiting: 0,
-  buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0,
+  started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0,
+  waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0,
 };
 
 /** Takes a snapshot of `metrics` at each virtual time in `times`; call inside TestScheduler.run. */
@@ -105,7 +105,7 @@ describe('asyncWaitMetrics()', () => {
 
       // Assert
       expect(snapshot).toEqual(live);
-      expect(snapshot).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1, ...oldest(0, 5) });
+      expect(snapshot).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1, backPressureTime: 5, ...oldest(0, 5) });
     });
   });
 });
@@ -125,11 +125,12 @@ describe('asyncWait metrics observed through a real run', () => {
       expectObservable(out).toBe('30ms (ab) 6ms (c|)', { a: record(10, 1), b: record(20, 2), c: record(30, 3) });
     });
 
-    // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1, ...oldest(0, 5) });
-    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 1, ...oldest(0, 20) });
-    expect(readings.get(35)).toEqual({ ...ZERO, started: 3, succeeded: 2, emitted: 2, inFlight: 1, ...oldest(30, 5) });
-    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 3, succeeded: 3, emitted: 3 });
+    // Assert: record 3 waited beyond capacity from 0 until record 1's slot freed at 30, so backPressureTime is 30;
+    // it reads live while record 3 waits (5 at 5, 20 at 20).
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, inFlight: 2, buffered: 1, backPressureTime: 5, ...oldest(0, 5) });
+    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 1, backPressureTime: 20, ...oldest(0, 20) });
+    expect(readings.get(35)).toEqual({ ...ZERO, started: 3, succeeded: 2, emitted: 2, backPressureTime: 30, inFlight: 1, ...oldest(30, 5) });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 3, succeeded: 3, emitted: 3, backPressureTime: 30 });
   });
 
   it('counts a completed record held behind a watermark as waiting in unordered mode', () => {
@@ -244,7 +245,8 @@ describe('asyncWait metrics observed through a real run', () => {
       expectObservable(out).toBe('40ms #', undefined, expect.anything());
     });
 
-    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, timedOut: 1 });
+    // Record 3 waited beyond capacity from 0 until the output errored at 40, when the subscription ended.
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, timedOut: 1, backPressureTime: 40 });
   });
 
   it('returns the gauges to 0 after an upstream error', () => {
@@ -275,11 +277,11 @@ describe('asyncWait metrics observed through a real run', () => {
       expectObservable(out, '^ 9ms !').toBe('');
     });
 
-    // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 2, ...oldest(0, 5) });
-    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1 });
-    expect(readings.get(100)).toEqual({ ...ZERO, started: 2, succeeded: 1 });
-    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, succeeded: 1 });
+    // Assert: records 3 and 4 waited beyond capacity from 0 until the unsubscribe at 10, and no longer after it.
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 2, succeeded: 1, inFlight: 1, waiting: 1, buffered: 2, backPressureTime: 5, ...oldest(0, 5) });
+    expect(readings.get(20)).toEqual({ ...ZERO, started: 2, succeeded: 1, backPressureTime: 10 });
+    expect(readings.get(100)).toEqual({ ...ZERO, started: 2, succeeded: 1, backPressureTime: 10 });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 2, succeeded: 1, backPressureTime: 10 });
   });
 
   it('shows the sum of two subscriptions that share one metrics object', () => {
@@ -296,9 +298,9 @@ describe('asyncWait metrics observed through a real run', () => {
       expectObservable(out).toBe('10ms (ab) 6ms (c|)', { a: record(1), b: record(2), c: record(3) });
     });
 
-    // Assert
-    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, buffered: 2, ...oldest(0, 5) });
-    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 6, succeeded: 6, emitted: 6 });
+    // Assert: in each subscription record 3 waited beyond capacity from 0 to 10: 10 + 10 ms in the sum.
+    expect(readings.get(5)).toEqual({ ...ZERO, started: 4, inFlight: 4, buffered: 2, backPressureTime: 10, ...oldest(0, 5) });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 6, succeeded: 6, emitted: 6, backPressureTime: 20 });
   });
 
   it('shows the sum of an ordered and an unordered operator sharing one metrics object, minus one that ended early', () => {
@@ -419,5 +421,32 @@ describe('asyncWait metrics: the oldest call in flight', () => {
     // Assert
     expect(gauges(readings.get(39))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(0, 39) });
     expect(gauges(readings.get(45))).toEqual({ inFlight: 1, waiting: 0, buffered: 0, ...oldest(40, 5) });
+  });
+});
+
+describe('asyncWait metrics: backPressureTime', () => {
+  it('adds up the time inputs waited beyond capacity, live while they wait', () => {
+    // Arrange: capacity 1; records a, b, c arrive at 0, 1 and 2, and each call takes 10 ms.
+    //   0: a is admitted (its call runs 0-10).
+    //   1: b arrives with the slot taken: buffered goes 0 -> 1, inputs start waiting beyond capacity.
+    //   2: c queues behind b (buffered 2).
+    //  10: a answers; b is admitted (10-20); c still waits (buffered 1).
+    //  20: b answers; c is admitted (20-30): buffered goes back to 0: 20 - 1 = 19 ms in all.
+    //  30: c answers. Nothing waited beyond capacity again: backPressureTime ends at 19.
+    const metrics = asyncWaitMetrics();
+    let readings = new Map<number, AsyncWaitCounters>();
+
+    // Act
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold<StreamElement<string>>('abc|', { a: record('a'), b: record('b'), c: record('c') });
+      readings = readAt(metrics, [15, 25]);
+      const out = source.pipe(asyncWaitOrdered((x: string) => after(10, x), { capacity: 1, metrics }));
+      expectObservable(out).toBe('10ms a 9ms b 9ms (c|)', { a: record('a'), b: record('b'), c: record('c') });
+    });
+
+    // Assert: at 15 c still waits, and the total reads live: 15 - 1 = 14; from 20 on it is 19.
+    expect(readings.get(15)).toEqual({ ...ZERO, started: 2, succeeded: 1, emitted: 1, inFlight: 1, buffered: 1, backPressureTime: 14, ...oldest(10, 5) });
+    expect(readings.get(25)).toEqual({ ...ZERO, started: 3, succeeded: 2, emitted: 2, backPressureTime: 19, inFlight: 1, ...oldest(20, 5) });
+    expect(metrics.snapshot()).toEqual({ ...ZERO, started: 3, succeeded: 3, emitted: 3, backPressureTime: 19 });
   });
 });

@@ -133,11 +133,13 @@ describe('asyncWaitOrdered', () => {
         expectObservable(out).toBe('20ms (AB) 1ms (C|)', { A: record(10), B: record(20), C: record(30) });
       });
       const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0 };
+      // c waited beyond capacity from 0 until its admission at 20: backPressureTime reads live, so 1 at 1 and 10 at
+      // 10 (c still queued), and 20 from then on.
       expect(snaps).toEqual([
-        { ...base, started: 2, succeeded: 0, emitted: 0, inFlight: 2, waiting: 0, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 1 },
-        { ...base, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
-        { ...base, started: 3, succeeded: 2, emitted: 2, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 20, oldestInFlightAge: 2 },
-        { ...base, started: 3, succeeded: 3, emitted: 3, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+        { ...base, backPressureTime: 1, started: 2, succeeded: 0, emitted: 0, inFlight: 2, waiting: 0, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 1 },
+        { ...base, backPressureTime: 10, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
+        { ...base, backPressureTime: 20, started: 3, succeeded: 2, emitted: 2, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 20, oldestInFlightAge: 2 },
+        { ...base, backPressureTime: 20, started: 3, succeeded: 3, emitted: 3, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
       ]);
       expect(Object.isFrozen(snaps[0])).toBe(true);
     });

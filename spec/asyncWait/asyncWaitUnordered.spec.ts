@@ -278,11 +278,13 @@ describe('asyncWaitUnordered', () => {
         expectObservable(out).toBe('20ms (AWB)(C|)', { A: record(10), W: watermark(1), B: record(20), C: record(30) });
       });
       const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0 };
+      // c waited beyond capacity from 0 until its admission at 20: backPressureTime reads live (10 at 10),
+      // so it still reads 0 at 10 (c still queued), and 20 from then on.
       expect(snaps).toEqual([
-        { ...base, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
+        { ...base, backPressureTime: 10, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
         // c was admitted at 20, when a's slot freed: its age counts from there, as its timeout would.
-        { ...base, started: 3, succeeded: 2, emitted: 2, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 20, oldestInFlightAge: 2 },
-        { ...base, started: 3, succeeded: 3, emitted: 3, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+        { ...base, backPressureTime: 20, started: 3, succeeded: 2, emitted: 2, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 20, oldestInFlightAge: 2 },
+        { ...base, backPressureTime: 20, started: 3, succeeded: 3, emitted: 3, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
       ]);
     });
   });

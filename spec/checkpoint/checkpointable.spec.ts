@@ -307,7 +307,7 @@ describe('checkpointable options', () => {
   });
 
   it.each<[string, () => unknown, string]>([
-    ['values not an array', () => arraySource('abc' as never), 'arraySource: values must be an array, got string'],
+    ['values not an array', () => arraySource('abc' as never), 'arraySource: values must be an array, got "abc"'],
     ['timestampOf not a function', () => arraySource([1], { timestampOf: 1 as never }), 'option "timestampOf" must be a function, got 1'],
     ['an unknown option', () => arraySource([1], { at: 1 } as never), 'arraySource: unknown option "at"'],
   ])('arraySource: %s throws a TypeError', (_name, act, message) => {

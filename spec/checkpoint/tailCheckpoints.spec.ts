@@ -102,10 +102,11 @@ describe('interval checkpoints after the source has completed', () => {
     newScheduler().run(({ flush }) => {
       const job = checkpointable({ source: arraySource(['a', 'b']), store, every: { interval: 10 } });
       // Act
-      start(job.pipe(keyedTimers(count, { id: 'keys' }), asyncWaitOrdered(slowUpper([]), { id: 'slow', capacity: 1 })));
+      // Capacity 2: both records fit, so the (flow-controlled) source reads to its end and completes at once.
+      start(job.pipe(keyedTimers(count, { id: 'keys' }), asyncWaitOrdered(slowUpper([]), { id: 'slow', capacity: 2 })));
       flush();
     });
-    // Assert: checkpoint 1 (tick 10) holds b as the asyncWait's input still to call; keyedTimers is spent.
+    // Assert: checkpoint 1 (tick 10) holds a and b as the asyncWait's inputs in flight; keyedTimers is spent.
     const first = JSON.parse(store.read(1)) as { body: { position: string; operators: Array<{ id: string; state: string }> } };
     expect(first.body.position).toBe('2');
     expect(first.body.operators.map((o) => [o.id, JSON.parse(o.state)])).toEqual([

@@ -1,3 +1,5 @@
+import { IntervalTotal } from '../flow/intervalTotal.js';
+
 /**
  * Counters an async-wait operator keeps while it runs. Totals only grow; gauges rise and fall, and return
  * to 0 when the subscription ends.
@@ -28,6 +30,13 @@ export interface AsyncWaitCounters {
    * beyond capacity): a run of watermarks with nothing in between goes out as one, the highest of the run.
    */
   readonly watermarksCoalesced: number;
+  /**
+   * Total: ms of scheduler time during which inputs waited beyond `capacity` (`buffered` above 0). Fed by a
+   * flow-controlled source (see docs/flow-control.md), that is the time this operator held the source paused: in
+   * a chain of operators, the bottleneck is the one whose figure grows fastest. It grows while inputs wait, not
+   * only once they are admitted.
+   */
+  readonly backPressureTime: number;
   /** Gauge: admitted records not yet complete (a call running, a retry waiting, or a fallback running). */
   readonly inFlight: number;
   /**
@@ -91,6 +100,8 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   retried = 0;
   emitted = 0;
   watermarksCoalesced = 0;
+  /** The intervals during which inputs waited beyond capacity: backPressureTime reads them live. */
+  readonly backPressure = new IntervalTotal();
   inFlight = 0;
   waiting = 0;
   buffered = 0;
@@ -104,6 +115,10 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
 
   untrack(source: InFlightSource): void {
     this.sources.delete(source);
+  }
+
+  get backPressureTime(): number {
+    return this.backPressure.total;
   }
 
   /** The earliest over the subscriptions: O(subscriptions) per read, nothing per record. */
@@ -127,9 +142,9 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   }
 
   snapshot(): AsyncWaitCounters {
-    const { started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, inFlight, waiting, buffered } = this;
+    const { started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered } = this;
     return Object.freeze({
-      started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, inFlight, waiting, buffered,
+      started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered,
       oldestInFlightSince: this.oldestInFlightSince,
       oldestInFlightAge: this.oldestInFlightAge,
     });

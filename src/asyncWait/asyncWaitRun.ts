@@ -16,6 +16,8 @@ import {
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
 import { type CallerHost, type RecordCaller, type RecordCallerFactory } from './recordCaller.js';
+import { withGate } from '../flow/flowGate.js';
+import { FlowMember } from '../flow/flowMember.js';
 
 /** The operators the run serves: asyncWait's two, and the batching ones built on it. */
 export type AsyncWaitKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncBatchOrdered' | 'asyncBatchUnordered';
@@ -59,6 +61,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   private readonly capacity: number;
   /** Makes each record's calls when set (batching); null: `fn` is called once per record and attempt. */
   private readonly caller: RecordCaller<I, O> | null;
+  /**
+   * This operator's side of its chain's flow gate: full while `pending` holds inputs, which pauses the pull
+   * sources upstream (see docs/flow-control.md). Set in start(), before the input is subscribed.
+   */
+  private flow: FlowMember | null = null;
 
   constructor(
     private readonly operator: AsyncWaitKind,
@@ -95,13 +102,16 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
       return;
     }
     if (!this.replayRestoredInputs()) return;
-    subscribeSource(source, this.subscriber, {
+    // The input is subscribed with this chain's gate in the flow slot, so the pull sources beneath join it.
+    const flow = (this.flow = FlowMember.join(this.scheduler, this.metrics));
+    flow.update(this.pending.length !== 0); // restored inputs may already wait beyond capacity
+    withGate(flow.gate, () => subscribeSource(source, this.subscriber, {
       next: this.options.valuesIn
         ? (value) => this.onValue(value as I)
         : (element) => this.onInput(element as StreamElement<I>),
       error: (err) => this.fail(err),
       complete: () => this.onSourceComplete(),
-    });
+    }));
   }
 
   private valuesInPipelineError(): TypeError {
@@ -168,6 +178,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
       this.pending.push(element);
       this.metrics.buffered++;
       this.pendingBarriers++;
+      this.flow?.update(true);
       return;
     }
     this.forwardBarrier(element);
@@ -213,6 +224,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     } else {
       pending.push(element);
       this.metrics.buffered++;
+      this.flow?.update(true); // O(1): only a change reaches the gate
     }
   }
 
@@ -256,6 +268,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     } else {
       (this.pending as ChunkQueue<unknown>).push(value);
       this.metrics.buffered++;
+      this.flow?.update(true); // O(1): only a change reaches the gate
     }
   }
 
@@ -610,6 +623,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
         return;
       }
     }
+    // After the loop, at a consistent point: a drained operator reopens the gate, which may resume a source
+    // synchronously, and its items then arrive here as new input (onInput copes: the loop is not running).
+    if (!this.closed) this.flow?.update(this.pending.length !== 0);
     this.maybeComplete();
   }
 
@@ -689,6 +705,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.queue.clear(); // unlinks the held nodes from each other too
     this.pending.clear();
     this.pendingBarriers = 0;
+    this.flow?.leave();
     if (this.inFlight !== null) {
       this.inFlight.clear();
       if (this.options.metrics !== undefined) this.metrics.untrack(this.inFlight);

@@ -17,6 +17,7 @@ import { decodeCheckpoint } from './decodeCheckpoint.js';
 import { OperatorBindings } from './operatorBindings.js';
 import { bindingSlot, type StatefulDescriptor } from './stateful.js';
 import { CheckpointBindingError } from './CheckpointBindingError.js';
+import { flowSlot, withGate } from '../flow/flowGate.js';
 
 /**
  * One subscription of a checkpointable pipeline: restore, then run the source through the bound operators,
@@ -303,6 +304,11 @@ export class CheckpointRun {
       this.sourceSubscribed = true;
       /** The source's subscription, once opened. */
       let subscription: Subscription | null = null;
+      /**
+       * The flow gate of the operators this source feeds, seen now (they are subscribing it): the source is opened
+       * later, so it is handed the gate then, and a flow-controlled source reads only while they have room.
+       */
+      const gate = flowSlot().current;
       const open = (): void => {
         if (injector.closed) return;
         this.sourceOpened = true;
@@ -324,7 +330,8 @@ export class CheckpointRun {
           return;
         }
         this.injector = injector;
-        subscription = from(opened).subscribe(this.sourceObserver(injector));
+        const observer = this.sourceObserver(injector);
+        subscription = withGate(gate, () => from(opened).subscribe(observer));
       };
       if (this.subscribing) this.openSource = open;
       else open();

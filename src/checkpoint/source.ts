@@ -1,5 +1,4 @@
-import { Observable, type ObservableInput } from 'rxjs';
-import { expectFunction, expectObject, rejectUnknownOptions } from '../shared/validate.js';
+import { type ObservableInput } from 'rxjs';
 
 /**
  * One item a replayable source emits: the value, where to resume to read the item *after* it (Kafka's
@@ -41,66 +40,4 @@ export interface SourceItem<T, P> {
 export interface ReplayableSource<T, P> {
   /** Opens the source at `position`, or at its beginning when `position` is undefined. */
   open(position: P | undefined): ObservableInput<SourceItem<T, P>>;
-}
-
-/**
- * Options of {@link arraySource}.
- *
- * ## Example
- * ```ts
- * import { arraySource, type ArraySourceOptions } from 'rxjs-sluice';
- * const options: ArraySourceOptions<{ at: number }> = { timestampOf: (e) => e.at };
- * const source = arraySource([{ at: 1 }, { at: 5 }], options);
- * ```
- */
-export interface ArraySourceOptions<T> {
-  /**
-   * The event time of each value; without it records carry no timestamp.
-   * @default undefined
-   */
-  readonly timestampOf?: ((value: T, index: number) => number) | undefined;
-}
-
-/**
- * A replayable source over an array: the position is the index of the next value. It emits synchronously,
- * which makes it the natural source for tests and for the examples.
- *
- * ## Example
- * ```ts
- * import { arraySource, checkpointable } from 'rxjs-sluice';
- * const job = checkpointable({ source: arraySource(['a', 'b', 'c']), every: { records: 1 } });
- * job.pipe().subscribe(({ checkpointId, element }) => console.log(checkpointId, element));
- * ```
- */
-export function arraySource<T>(values: readonly T[], options: ArraySourceOptions<T> = {}): ReplayableSource<T, number> {
-  if (!Array.isArray(values)) throw new TypeError(`arraySource: values must be an array, got ${typeof values}`);
-  expectObject('arraySource', 'options', options);
-  rejectUnknownOptions('arraySource', options, ['timestampOf']);
-  const { timestampOf } = options;
-  expectFunction('arraySource', 'timestampOf', timestampOf);
-  return {
-    open: (position = 0) =>
-      new Observable<SourceItem<T, number>>((subscriber) => {
-        if (!Number.isSafeInteger(position) || position < 0) {
-          subscriber.error(new TypeError(`arraySource: cannot open at position ${String(position)}`));
-          return;
-        }
-        for (let i = position; i < values.length && !subscriber.closed; i++) {
-          const value = values[i]!;
-          if (timestampOf === undefined) {
-            subscriber.next({ value, position: i + 1 });
-            continue;
-          }
-          let timestamp: number;
-          try {
-            timestamp = timestampOf(value, i);
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next({ value, position: i + 1, timestamp });
-        }
-        subscriber.complete();
-      }),
-  };
 }

@@ -1,0 +1,103 @@
+/**
+ * The demand channel between a pipeline's flow-controlled operators and its pull sources (internal).
+ *
+ * One gate serves one chain of operators subscribed together: the first sluice operator to subscribe (the most
+ * downstream one) creates it, and every operator and source subscribed synchronously beneath it joins it through
+ * the {@link flowSlot}. An operator is *full* while inputs wait beyond its capacity; the gate is open while no
+ * member is full. A source reads only while the gate is open, and is resumed the moment it opens again.
+ *
+ * Concurrency: everything runs on the JS event loop. `drained()` resumes readers synchronously, from inside the
+ * operator that freed a slot (after its emission loop, at a consistent point). A reader that is already
+ * reading only notes the wake-up: see PullLoop.resume.
+ */
+export class FlowGate {
+  /** Members full right now: the gate is open at 0. */
+  private fullMembers = 0;
+  /** The sources reading through this gate; each leaves when its subscription ends. */
+  private readonly readers = new Set<GateReader>();
+
+  /** True while no member is full: a source may read. */
+  get open(): boolean {
+    return this.fullMembers === 0;
+  }
+
+  /** A member became full (inputs now wait beyond its capacity). */
+  filled(): void {
+    this.fullMembers++;
+  }
+
+  /** A member that was full is no longer (or has ended): when none is left full, every paused reader resumes. */
+  drained(): void {
+    if (--this.fullMembers !== 0) return;
+    for (const reader of this.readers) {
+      reader.resume();
+      if (this.fullMembers !== 0) return; // what it read filled a member again: the others stay paused
+    }
+  }
+
+  /** A full member ended (its subscription is going away): it stops holding the gate, and nobody is resumed. */
+  left(): void {
+    this.fullMembers--;
+  }
+
+  join(reader: GateReader): void {
+    this.readers.add(reader);
+  }
+
+  leave(reader: GateReader): void {
+    this.readers.delete(reader);
+  }
+}
+
+/** A source reading through a gate (internal). */
+export interface GateReader {
+  /** The gate opened: read again if paused. Must tolerate being called while already reading. */
+  resume(): void;
+}
+
+/** The process-wide slot a subscribing operator puts its gate in for the sources beneath it (see flowSlot). */
+interface FlowSlot {
+  readonly protocol: number;
+  /** The gate of the chain being subscribed right now (during its synchronous subscribe); else null. */
+  current: FlowGate | null;
+}
+
+/** The version of the flow protocol this copy speaks. */
+const FLOW_PROTOCOL = 1;
+/** Where the FlowSlot lives on globalThis, shared by every copy of the package (ESM and CJS side by side). */
+const SLOT_KEY = Symbol.for('rxjs-sluice.flow-gate');
+
+/**
+ * The slot through which a gate reaches the sources of its chain. RxJS subscribes a chain synchronously from the
+ * output up to the source, so an operator that puts its gate here while subscribing its input is seen by every
+ * operator and source subscribed beneath it, plain RxJS ones in between included. Anything subscribed later (an
+ * inner Observable of mergeMap, the second source of concat) does not see it.
+ */
+export function flowSlot(): FlowSlot {
+  const holder = globalThis as { [SLOT_KEY]?: FlowSlot };
+  const slot = holder[SLOT_KEY];
+  if (slot !== undefined && slot.protocol === FLOW_PROTOCOL) return slot;
+  if (slot !== undefined) {
+    throw new TypeError(
+      `rxjs-sluice: two copies that cannot work together are loaded (flow-control protocol ${String(slot.protocol)} and ${FLOW_PROTOCOL}); install one version`,
+    );
+  }
+  const created: FlowSlot = { protocol: FLOW_PROTOCOL, current: null };
+  Object.defineProperty(holder, SLOT_KEY, { value: created, enumerable: false, writable: false, configurable: false });
+  return created;
+}
+
+/**
+ * Runs `subscribe` with `gate` as the slot's current gate, and restores the previous one afterwards (also when
+ * it throws), so nothing subscribed outside this synchronous call sees it.
+ */
+export function withGate<R>(gate: FlowGate | null, subscribe: () => R): R {
+  const slot = flowSlot();
+  const previous = slot.current;
+  slot.current = gate;
+  try {
+    return subscribe();
+  } finally {
+    slot.current = previous;
+  }
+}
