@@ -23,16 +23,25 @@ export class CountedPuller<T> implements Puller<SourceItem<T, number>> {
   next(): PullResult<SourceItem<T, number>> | PromiseLike<PullResult<SourceItem<T, number>>> {
     while (this.index < this.from) {
       const result = this.inner.next();
-      if (isPromiseLike(result)) {
-        return result.then((settled) => {
-          this.skip(settled);
-          return this.next();
-        });
-      }
+      if (isPromiseLike(result)) return this.skipRest(result);
       this.skip(result);
     }
     const result = this.inner.next();
     return isPromiseLike(result) ? result.then((settled) => this.item(settled)) : this.item(result);
+  }
+
+  /**
+   * The rest of the skipping, once the input answers with promises: one flat loop, so skipping n items of an
+   * async input holds one promise at a time, not a chain of n.
+   */
+  private async skipRest(first: PromiseLike<PullResult<T>>): Promise<PullResult<SourceItem<T, number>>> {
+    this.skip(await first);
+    while (this.index < this.from) {
+      const result = this.inner.next();
+      this.skip(isPromiseLike(result) ? await result : result);
+    }
+    const result = this.inner.next();
+    return this.item(isPromiseLike(result) ? await result : result);
   }
 
   /** One item before the position, dropped; the end there is a SourcePositionError. */

@@ -108,7 +108,7 @@ export class PullLoop<T> implements GateReader {
     this.waiting = false;
     if (this.ended) return;
     if (result === null || typeof result !== 'object') {
-      this.fail(new TypeError(`pulled: an async iterator's next() resolved to ${String(result)}, not an iterator result`));
+      this.fail(new TypeError(`a source's next() resolved to ${String(result)}, not an iterator result ({ done, value })`));
       return;
     }
     if (result.done === true) {

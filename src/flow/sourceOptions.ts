@@ -13,7 +13,9 @@ import { MutableSourceMetrics, type SourceMetrics } from './sourceMetrics.js';
  */
 export interface SourceOptions<T> {
   /**
-   * The event time of each value; without it records carry no timestamp. What it throws errors the output.
+   * The event time of each value; without it records carry no timestamp. What it throws errors the output. Its
+   * second argument is where the value is in the input: its index for arrays and iterables, the byte offset
+   * of its line for the file sources.
    * @default undefined
    */
   readonly timestampOf?: ((value: T, index: number) => number) | undefined;

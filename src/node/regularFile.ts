@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
  * Opening flags that never block: a FIFO (or a device) with a store's or sink's file name would make a plain
  * open wait forever for a writer. O_NONBLOCK has no effect on regular files; Windows has no FIFOs (and no flag).
  */
-const NON_BLOCKING = constants.O_NONBLOCK ?? 0;
+export const NON_BLOCKING = constants.O_NONBLOCK ?? 0;
 
 /** Reads a file whole, refusing (quickly, without blocking) anything but a regular file. */
 export async function readRegularFile(path: string): Promise<Buffer> {
@@ -46,7 +46,8 @@ export async function writeRegularFile(path: string, text: string | Uint8Array, 
   }
 }
 
-function expectRegular(path: string, stats: Stats): void {
+/** Throws (an Error with code ENOTREGULAR naming what `path` is) unless `stats` are a regular file's. */
+export function expectRegular(path: string, stats: Stats): void {
   if (stats.isFile()) return;
   const kind = stats.isFIFO() ? 'a FIFO' : stats.isDirectory() ? 'a directory' : stats.isSocket() ? 'a socket'
     : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : 'not a file';
