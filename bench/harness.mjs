@@ -72,6 +72,42 @@ export async function measure(fn, { runs, warmup, verify, setup } = {}) {
   return { median: median(times), times, results };
 }
 
+/**
+ * Measures several contenders whose figures are read as ratios between them, in rounds: every contender is
+ * warmed up first (`warmup`, a function or a list, as for measure()), then each round runs every contender once,
+ * in turn. So the contenders are measured in the same state of V8's type feedback (every one of them has run,
+ * whatever the order), and a slow spell of a busy machine falls on all of them instead of on one.
+ * - `contenders`: [{ name, fn, warmup, verify? }], each as measure()'s `fn`, `warmup` and `verify`.
+ * - `runs`: the number of rounds (>= 1).
+ * gc() runs once, after the warm-ups (see measure() for why not between runs), with one turn of the event loop
+ * before every run. Returns a Map from name to { median, times, results }.
+ */
+export async function measureRounds(contenders, { runs } = {}) {
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`measureRounds: runs must be a positive integer, got ${runs}`);
+  for (const { name, warmup, verify } of contenders) {
+    if (!warmup) throw new Error(`measureRounds: a warm-up is required (${name})`);
+    for (const w of Array.isArray(warmup) ? warmup : [warmup]) {
+      await settle();
+      const result = await w();
+      await verify?.(result, { warmup: true });
+    }
+  }
+  await settle();
+  gc();
+  const out = new Map(contenders.map(({ name }) => [name, { times: [], results: [] }]));
+  for (let i = 0; i < runs; i++) {
+    for (const { name, fn, verify } of contenders) {
+      await settle();
+      const { ms, result } = await timeOnce(fn);
+      await verify?.(result, { warmup: false });
+      out.get(name).times.push(ms);
+      out.get(name).results.push(result);
+    }
+  }
+  for (const m of out.values()) m.median = median(m.times);
+  return out;
+}
+
 /** Throws unless `actual === expected`. */
 export function expectEqual(actual, expected, what) {
   if (actual !== expected) throw new Error(`${what}: got ${actual}, expected ${expected}`);

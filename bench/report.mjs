@@ -47,6 +47,10 @@ const SHORT = {
   'mean answer delay': 'answer delay',
   'flush reasons (all runs)': 'flushes',
   'peak queued in the service': 'service queue',
+  'most values held (read, not yet out)': 'most held',
+  'source pauses': 'pauses',
+  'back-pressured time': 'back-pressured',
+  'vs its readline loop': 'vs readline',
 };
 
 /** Splits `text` into lines of at most `width` characters at spaces; continuation lines start with `indent`. */
@@ -271,6 +275,29 @@ const SCENARIO_NOTES = {
     + '`xs => xs.map(x => 2 * x)` that returns the array itself, against `asyncWaitOrdered`\'s values mode with the flood '
     + 'scenario\'s `x => Promise.resolve(2 * x)` at capacity 100: the cost per record of the batching path. Outputs '
     + 'are checked as in the service scenario; warm-ups at N/10 and at N.',
+  flowControlMemory: 'One pipeline, `asyncWaitOrdered(call, { capacity: 100, input: \'values\' })`, fed by a pull source, '
+    + '`pulled(generator)` (the values are made as they are read, never held in an array), and by a push source, '
+    + '`range()`, which emits every value at once into the operator\'s queue. The call returns `2 * x` after a seeded '
+    + 'mix of waits: 79.9% resolve on a microtask, 20% after `setImmediate` and 0.1% after `setTimeout(1)` (a timer on '
+    + 'every call would hold the ordered operator\'s head for 1-2 ms each time: hours at 1e7). Each source runs in a '
+    + 'child process of its own (`--expose-gc --max-old-space-size=2048`), after a warm-up at 1e5: a push source that '
+    + 'ran out of heap would end only its child, and the table would say how far it got. Baseline: heapUsed after two '
+    + 'forced gcs just before the run. Sampled peak: heapUsed read every 1000 values read, every 1000 out and every '
+    + '10 ms; it counts garbage not yet collected (the young generation alone holds several MB). "most values held" is '
+    + 'the most values read and not yet out at any read; pauses and back-pressured time come from `sourceMetrics()`. '
+    + 'One run per source; the count and sum of the output are checked.',
+  flowControl: 'The flood scenario\'s pipeline, `fn = x => Promise.resolve(2 * x)` at capacity 100, through '
+    + '`asyncWaitOrdered` and `asyncWaitUnordered`, fed plain values (`input: \'values\'`) and records (`toRecords()`), '
+    + 'from `pulled(array)` (the array made once, outside the timed region), `pulled(generator)` and `range()`, the push '
+    + 'source. "vs range()" is the throughput over `range()`\'s in the same pipeline. All twelve contenders are warmed up '
+    + 'at N/10, then measured in rounds (each round runs every contender once), so they are compared in the same state '
+    + 'of the JIT\'s type feedback and a slow spell of the machine falls on all of them. Every sum is checked.',
+  flowControlFile: 'A generated NDJSON file (one object of about 100 bytes a line, in the system\'s temporary directory, '
+    + 'removed at the end) read to the end: `fileLinesSource(path).open()` against '
+    + '`for await (const line of readline.createInterface({ input: fs.createReadStream(path) }))`, both counting lines '
+    + 'and characters; and `ndjsonSource(path).open()` against the same readline loop with `JSON.parse`, both summing '
+    + 'the ids. One warm-up read each (the file is then in the page cache for every contender), then rounds as in the '
+    + 'throughput table. Every count, character total and sum is checked.',
   watermarks: '`asyncWaitUnordered`, `fn = x => Promise.resolve(2 * x)`, capacity 100. Both sources are the same '
     + 'synchronous `new Observable` loop; one also emits `watermark(i)` after every 10th record. Only records are counted '
     + 'toward throughput (the watermark count is checked too).',
@@ -299,11 +326,11 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('');
   md.push('```sh');
   md.push('npm run bench                              # build, run every scenario, print the tables, write this page and the chart');
-  md.push('npm run bench -- --quick                   # a spot check in about a minute: prints only (add --write to write)');
+  md.push('npm run bench -- --quick                   # a spot check in a minute or two: prints only (add --write to write)');
   md.push('npm run bench -- --only=flood,timers       # some scenarios only: prints only (add --write to write)');
   md.push('```');
   md.push('');
-  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, one file each in `bench/`. '
+  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, `flowControl`, one file each in `bench/`. '
     + 'Exit code 0 even when a target fails (the report says FAIL); non-zero only on an exception, such as a contender '
     + 'returning a wrong result.');
   md.push('');

@@ -58,6 +58,22 @@ const results = [
       { target: 'Timers: >= 1e6 registrations plus firings per second', measured: '0.62e6 /s', pass: false, setAtN: 1e6, measuredAtN: 1e6 },
     ],
   },
+  {
+    id: 'flowControlMemory',
+    title: "Flow control, memory: 1e6 values through asyncWaitOrdered (capacity 100, input 'values'), each call resolving on a microtask (79.9%), after setImmediate (20.0%) or after setTimeout(1) (0.1%), seeded; pull source against push source, each in a child process",
+    rows: ['pulled(generator)', 'range()'].map((contender) => ({
+      contender, n: 1e7, medianMs: 15421.9, runs: 1, times: [15421.9],
+      extra: {
+        'baseline heap': '6.3 MB',
+        'sampled peak growth': '1023.4 MB',
+        'most values held (read, not yet out)': '10,000,000',
+        throughput: '648.4 k/s',
+        'source pauses': '1,869,813',
+        'back-pressured time': '13721 ms',
+      },
+    })),
+    targets: [],
+  },
 ];
 
 describe('bench report on the terminal', () => {
@@ -68,7 +84,7 @@ describe('bench report on the terminal', () => {
     // Assert
     const tooWide = out.split('\n').filter((line) => line.length > WIDTH);
     expect(tooWide).toEqual([]);
-    for (const text of ['concatMapEager (mergeMap+materialize+reorder)', '48.2 B', '6.6 MB (+3.9%)', '62.1 B', '10.2x', '0.62e6 /s']) {
+    for (const text of ['concatMapEager (mergeMap+materialize+reorder)', '48.2 B', '6.6 MB (+3.9%)', '62.1 B', '10.2x', '0.62e6 /s', '1,869,813', '13721 ms']) {
       expect(out).toContain(text);
     }
   });

@@ -362,7 +362,9 @@ describe('readableSource: flow control', () => {
     // Assert: the single-operator bound of docs/flow-control.md; the stream itself stays within its highWaterMark
     expect(out.map((e) => e.kind === 'record' && e.value)).toEqual(values.map((x) => x * 2));
     expect(maxAhead).toBeLessThanOrEqual(6);
-    expect(metrics.pauses).toBeGreaterThan(10);
+    // It was held: one pause at least (a refill that shuts the gate again at once continues the same pause).
+    expect(metrics.pauses).toBeGreaterThanOrEqual(1);
+    expect(metrics.paused).toBe(0);
     expect(maxBuffered).toBeLessThanOrEqual(stream.readableHighWaterMark);
   });
 });

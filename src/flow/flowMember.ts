@@ -18,6 +18,8 @@ export class FlowMember {
   private full = false;
   /** The interval during which it is full, counted in its metrics (live); null while not full. */
   private fullInterval: OpenInterval | null = null;
+  /** True while drained() runs the sources it resumed (see update). */
+  private reopening = false;
 
   private constructor(
     /** The chain's gate: joined from the slot, or created here by the most downstream operator. */
@@ -31,17 +33,32 @@ export class FlowMember {
     return new FlowMember(flowSlot().current ?? new FlowGate(), scheduler, counter);
   }
 
-  /** Reports whether inputs wait beyond capacity now; only a change reaches the gate. */
+  /**
+   * Reports whether inputs wait beyond capacity now; only a change reaches the gate.
+   *
+   * Under a fast source the operator sits at capacity, and each freed slot reopens the gate, whose source then
+   * reads synchronously, inside drained(), until the operator is full again: the same full period, with no time
+   * in between. So the period is ended only if the operator is still not full once the resumed sources are
+   * done; a refill inside drained() keeps the open interval (no clock read, no allocation per record).
+   */
   update(waitingBeyondCapacity: boolean): void {
     if (waitingBeyondCapacity === this.full) return;
     this.full = waitingBeyondCapacity;
     if (waitingBeyondCapacity) {
-      this.fullInterval = this.counter.backPressure.begin(this.scheduler);
+      if (this.fullInterval === null) this.fullInterval = this.counter.backPressure.begin(this.scheduler);
       this.gate.filled();
-    } else {
-      this.counter.backPressure.end(this.fullInterval!);
-      this.fullInterval = null;
+      return;
+    }
+    const outermost = !this.reopening;
+    this.reopening = true;
+    try {
       this.gate.drained();
+    } finally {
+      if (outermost) this.reopening = false;
+    }
+    if (outermost && !this.full && this.fullInterval !== null) {
+      this.counter.backPressure.end(this.fullInterval);
+      this.fullInterval = null;
     }
   }
 
@@ -51,10 +68,13 @@ export class FlowMember {
    * everything (the rest of an array, say).
    */
   leave(): void {
+    if (this.fullInterval !== null) {
+      // Ended here even when an update() is still on the stack (a teardown from inside drained()): it finds none.
+      this.counter.backPressure.end(this.fullInterval);
+      this.fullInterval = null;
+    }
     if (!this.full) return;
     this.full = false;
-    this.counter.backPressure.end(this.fullInterval!);
-    this.fullInterval = null;
     this.gate.left();
   }
 }

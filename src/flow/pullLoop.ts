@@ -1,5 +1,6 @@
 import { type SchedulerLike, type Subscriber } from 'rxjs';
 import { flowSlot, type FlowGate, type GateReader } from './flowGate.js';
+import { describe } from '../shared/describe.js';
 import { type OpenInterval } from './intervalTotal.js';
 import { type MutableSourceMetrics } from './sourceMetrics.js';
 
@@ -36,6 +37,8 @@ export class PullLoop<T> implements GateReader {
   private ended = false;
   /** The current pause, counted in the metrics (live); null while not paused. */
   private pause: OpenInterval | null = null;
+  /** Set when the loop finds the gate shut; resume() reads it to tell a pause that goes on (see resume). */
+  private shut = false;
 
   constructor(
     private readonly subscriber: Subscriber<T>,
@@ -64,9 +67,16 @@ export class PullLoop<T> implements GateReader {
     }
   }
 
+  /**
+   * The gate opened. A source that reads until a member is full again before this returns is still in the same
+   * pause, with no time in between: the pause goes on (no clock read, no `pauses` count per record under a fast
+   * source). Only a read that leaves the gate open, or goes asynchronous, ends it.
+   */
   resume(): void {
-    this.endPause();
+    if (this.reading) return; // the running loop re-checks the gate itself, and owns the pause
+    this.shut = false;
     this.loop();
+    if (!this.shut) this.endPause();
   }
 
   private loop(): void {
@@ -77,6 +87,7 @@ export class PullLoop<T> implements GateReader {
     try {
       while (!this.ended) {
         if (gate !== null && !gate.open) {
+          this.shut = true;
           this.beginPause();
           return;
         }
@@ -90,6 +101,10 @@ export class PullLoop<T> implements GateReader {
         if (isPromiseLike(result)) {
           this.waiting = true;
           result.then((settled) => this.onAsync(settled), (err: unknown) => this.onAsyncError(err));
+          return;
+        }
+        if (result === null || typeof result !== 'object') {
+          this.fail(notAResult(result));
           return;
         }
         if (result.done === true) {
@@ -108,7 +123,7 @@ export class PullLoop<T> implements GateReader {
     this.waiting = false;
     if (this.ended) return;
     if (result === null || typeof result !== 'object') {
-      this.fail(new TypeError(`a source's next() resolved to ${String(result)}, not an iterator result ({ done, value })`));
+      this.fail(notAResult(result));
       return;
     }
     if (result.done === true) {
@@ -173,4 +188,9 @@ export class PullLoop<T> implements GateReader {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** The error for an iterator whose next() answered (or resolved to) something other than `{ done, value }`. */
+function notAResult(result: unknown): TypeError {
+  return new TypeError(`a source's next() gave ${describe(result)}, not an iterator result ({ done, value })`);
 }

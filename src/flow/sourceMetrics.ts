@@ -15,7 +15,11 @@ import { IntervalTotal } from './intervalTotal.js';
 export interface SourceCounters {
   /** Total: items the source has emitted. */
   readonly read: number;
-  /** Total: times the source paused because an operator downstream was full. */
+  /**
+   * Total: times the source paused because an operator downstream was full. A pause lasts until a read leaves
+   * the gate open: under a fast source, the one item read each time a slot frees (which fills the operator
+   * again at once) continues the same pause, so this counts the stretches the source was held, not the records.
+   */
   readonly pauses: number;
   /**
    * Total: ms of scheduler time the source spent paused by back-pressure (Flink's back-pressured time). Divide
