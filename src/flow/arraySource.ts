@@ -39,7 +39,7 @@ export function arraySource<T>(values: readonly T[], options: ArraySourceOptions
   const { timestampOf, metrics, scheduler } = resolveSourceOptions(NAME, options);
   return {
     open: (position = 0) =>
-      pulledObservable<SourceItem<T, number>>(() => {
+      pulledObservable<SourceItem<T, number>>(NAME, () => {
         if (!Number.isSafeInteger(position) || position < 0) {
           throw new SourcePositionError(position, `${NAME}: cannot open at position ${describe(position)}: positions are indices, integers >= 0`);
         }

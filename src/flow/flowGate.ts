@@ -29,9 +29,18 @@ export class FlowGate {
   /** A member that was full is no longer (or has ended): when none is left full, every paused reader resumes. */
   drained(): void {
     if (--this.fullMembers !== 0) return;
-    for (const reader of this.readers) {
-      reader.resume();
-      if (this.fullMembers !== 0) return; // what it read filled a member again: the others stay paused
+    const readers = this.readers;
+    if (readers.size === 1) {
+      for (const reader of readers) reader.resume();
+      return;
+    }
+    // Several sources (merge of pull sources): each resumed one goes to the back, so the next reopening offers
+    // room to another first, and none starves while another keeps refilling the operator.
+    for (let i = readers.size; i > 0 && this.fullMembers === 0; i--) {
+      const first = readers.values().next().value as GateReader;
+      readers.delete(first);
+      readers.add(first);
+      first.resume();
     }
   }
 

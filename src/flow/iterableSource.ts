@@ -37,7 +37,7 @@ export function iterableSource<T>(open: () => PullInput<T>, options: SourceOptio
   const { timestampOf, metrics, scheduler } = resolveSourceOptions(NAME, options);
   return {
     open: (position = 0) =>
-      pulledObservable<SourceItem<T, number>>(() => {
+      pulledObservable<SourceItem<T, number>>(NAME, () => {
         if (!Number.isSafeInteger(position) || position < 0) {
           throw new SourcePositionError(position, `${NAME}: cannot open at position ${describe(position)}: positions are item counts, integers >= 0`);
         }

@@ -41,6 +41,8 @@ export class PullLoop<T> implements GateReader {
   private shut = false;
 
   constructor(
+    /** The source's name, for its error messages. */
+    private readonly caller: string,
     private readonly subscriber: Subscriber<T>,
     private readonly puller: Puller<T>,
     /** The gate of the operators downstream, or null: read as fast as the puller answers. */
@@ -104,7 +106,7 @@ export class PullLoop<T> implements GateReader {
           return;
         }
         if (result === null || typeof result !== 'object') {
-          this.fail(notAResult(result));
+          this.fail(notAResult(this.caller, result));
           return;
         }
         if (result.done === true) {
@@ -123,7 +125,7 @@ export class PullLoop<T> implements GateReader {
     this.waiting = false;
     if (this.ended) return;
     if (result === null || typeof result !== 'object') {
-      this.fail(notAResult(result));
+      this.fail(notAResult(this.caller, result));
       return;
     }
     if (result.done === true) {
@@ -191,6 +193,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** The error for an iterator whose next() answered (or resolved to) something other than `{ done, value }`. */
-function notAResult(result: unknown): TypeError {
-  return new TypeError(`a source's next() gave ${describe(result)}, not an iterator result ({ done, value })`);
+function notAResult(caller: string, result: unknown): TypeError {
+  return new TypeError(`${caller}: the input's next() gave ${describe(result)}, not an iterator result ({ done, value })`);
 }

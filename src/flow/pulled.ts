@@ -65,7 +65,7 @@ export function pulled<T>(input: PullInput<T>, options: PulledOptions = {}): Obs
   }
   expectScheduler(NAME, 'scheduler', scheduler);
   checkPullInput(NAME, input); // validates now; an iterator is only asked for (a stream locked) at subscribe
-  return pulledObservable(() => pullerOf(NAME, input), scheduler, (metrics as MutableSourceMetrics | undefined) ?? null);
+  return pulledObservable(NAME, () => pullerOf(NAME, input), scheduler, (metrics as MutableSourceMetrics | undefined) ?? null);
 }
 
 /**
@@ -74,6 +74,8 @@ export function pulled<T>(input: PullInput<T>, options: PulledOptions = {}): Obs
  * runs the read loop.
  */
 export function pulledObservable<T>(
+  /** The source's name, for its error messages. */
+  caller: string,
   makePuller: () => Puller<T>,
   scheduler: SchedulerLike,
   metrics: MutableSourceMetrics | null,
@@ -87,6 +89,6 @@ export function pulledObservable<T>(
       subscriber.error(err);
       return;
     }
-    new PullLoop<T>(subscriber, puller, gate, scheduler, metrics).start();
+    new PullLoop<T>(caller, subscriber, puller, gate, scheduler, metrics).start();
   });
 }

@@ -82,6 +82,6 @@ export function fileLinesSource(path: string, options: FileLinesSourceOptions = 
     : (value, start, position) => ({ value, position, timestamp: timestampOf(value, start) });
   return {
     open: (position = 0) =>
-      pulledObservable<SourceItem<string, number>>(() => openLinePuller(NAME, path, position, reading, handle), scheduler, metrics),
+      pulledObservable<SourceItem<string, number>>(NAME, () => openLinePuller(NAME, path, position, reading, handle), scheduler, metrics),
   };
 }

@@ -124,7 +124,7 @@ export function ndjsonSource<T = unknown>(path: string, options: NdjsonSourceOpt
   };
   return {
     open: (position = 0) =>
-      pulledObservable<SourceItem<T, number>>(() => openLinePuller(NAME, path, position, reading, handle), scheduler, metrics),
+      pulledObservable<SourceItem<T, number>>(NAME, () => openLinePuller(NAME, path, position, reading, handle), scheduler, metrics),
   };
 }
 

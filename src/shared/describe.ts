@@ -7,6 +7,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   try {
     const json = JSON.stringify(value);
+    const name = (value as { constructor?: { name?: string } }).constructor?.name;
+    // A Set, a Map or a class instance with no enumerable fields says what it is, not '{}'.
+    if (json === '{}' && name !== undefined && name !== 'Object') return `a ${name}`;
     if (json !== undefined) return json.length > 80 ? json.slice(0, 77) + '...' : json;
   } catch {
     // cyclic or otherwise unserialisable: fall through to the constructor name
