@@ -93,6 +93,19 @@ describe('fileLinesSource: lines and positions', () => {
     expect(items).toEqual([{ value: '', position: 1 }, { value: '', position: 2 }, { value: 'x', position: 4 }]);
   });
 
+  it('drops a UTF-8 byte-order mark at the start of the file (positions stay byte offsets); latin1 keeps its bytes', async () => {
+    // Arrange
+    const path = fileWith(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a\nb\n')]));
+
+    // Act
+    const utf8 = await readAll(fileLinesSource(path, { chunkSize: 2 }));
+    const latin1 = await readAll(fileLinesSource(path, { encoding: 'latin1' }));
+
+    // Assert
+    expect(utf8).toEqual([{ value: 'a', position: 5 }, { value: 'b', position: 7 }]);
+    expect(latin1[0]).toEqual({ value: '\u00ef\u00bb\u00bfa', position: 5 });
+  });
+
   it('completes at once, with nothing, on an empty file, and closes it', () => {
     // Arrange
     const path = fileWith('');

@@ -16,7 +16,7 @@ import {
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
 import { type CallerHost, type RecordCaller, type RecordCallerFactory } from './recordCaller.js';
-import { withGate } from '../flow/flowGate.js';
+import { flowSlot, outsideGate, withGate } from '../flow/flowGate.js';
 import { FlowMember } from '../flow/flowMember.js';
 
 /** The operators the run serves: asyncWait's two, and the batching ones built on it. */
@@ -101,17 +101,29 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
       this.fail(this.valuesInPipelineError());
       return;
     }
-    if (!this.replayRestoredInputs()) return;
-    // The input is subscribed with this chain's gate in the flow slot, so the pull sources beneath join it.
+    // Restored inputs are called now: their calls must not see the gate of the operator downstream (see below).
+    let replayed = true;
+    outsideGate(() => (replayed = this.replayRestoredInputs()));
+    if (!replayed) return;
+    // The input is subscribed with this chain's gate in the flow slot, so the pull sources beneath join it. What
+    // arrives during that subscribe (a synchronous source floods inside it) is handled outside the gate: a call
+    // or a downstream operator that reads a pull source of its own must not join this chain's gate.
     const flow = (this.flow = FlowMember.join(this.scheduler, this.metrics));
     flow.update(this.pending.length !== 0); // restored inputs may already wait beyond capacity
+    const slot = flowSlot();
     withGate(flow.gate, () => subscribeSource(source, this.subscriber, {
+      // The slot is checked first: a closure per element only during a synchronous flood inside the subscribe.
       next: this.options.valuesIn
-        ? (value) => this.onValue(value as I)
-        : (element) => this.onInput(element as StreamElement<I>),
-      error: (err) => this.fail(err),
-      complete: () => this.onSourceComplete(),
+        ? (value) => (slot.current === null ? this.onValue(value as I) : outsideGate(() => this.onValue(value as I)))
+        : (element) => (slot.current === null
+          ? this.onInput(element as StreamElement<I>)
+          : outsideGate(() => this.onInput(element as StreamElement<I>))),
+      error: (err) => outsideGate(() => this.fail(err)),
+      complete: () => outsideGate(() => this.onSourceComplete()),
     }));
+    // Added after the input's subscription, so it runs after that is unsubscribed: a full operator that ended
+    // lets the gate's other sources go on (see FlowMember.afterLeave).
+    this.subscriber.add(() => flow.afterLeave());
   }
 
   private valuesInPipelineError(): TypeError {

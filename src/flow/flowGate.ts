@@ -26,9 +26,31 @@ export class FlowGate {
     this.fullMembers++;
   }
 
-  /** A member that was full is no longer (or has ended): when none is left full, every paused reader resumes. */
+  /** A member that was full is no longer: when none is left full, the paused readers resume. */
   drained(): void {
-    if (--this.fullMembers !== 0) return;
+    if (--this.fullMembers === 0) this.resumeReaders();
+  }
+
+  /**
+   * A full member ended (its subscription is going away): it stops holding the gate, and nobody is resumed yet.
+   * Its teardown runs before its input's, and resuming here would make its own synchronous source read on into an
+   * operator that ignores everything (the rest of an array, say). See {@link afterLeave}.
+   */
+  left(): void {
+    this.fullMembers--;
+  }
+
+  /**
+   * After a full member ended and its own input has been unsubscribed (its sources have left the gate): the
+   * other sources of the gate (a merge) resume if no member is full any more. Without this they would wait for
+   * a drain that never comes.
+   */
+  afterLeave(): void {
+    if (this.fullMembers === 0) this.resumeReaders();
+  }
+
+  /** Resumes the paused readers, while the gate stays open. */
+  private resumeReaders(): void {
     const readers = this.readers;
     if (readers.size === 1) {
       for (const reader of readers) reader.resume();
@@ -42,11 +64,6 @@ export class FlowGate {
       readers.add(first);
       first.resume();
     }
-  }
-
-  /** A full member ended (its subscription is going away): it stops holding the gate, and nobody is resumed. */
-  left(): void {
-    this.fullMembers--;
   }
 
   join(reader: GateReader): void {
@@ -79,10 +96,18 @@ const SLOT_KEY = Symbol.for('rxjs-sluice.flow-gate');
 /**
  * The slot through which a gate reaches the sources of its chain. RxJS subscribes a chain synchronously from the
  * output up to the source, so an operator that puts its gate here while subscribing its input is seen by every
- * operator and source subscribed beneath it, plain RxJS ones in between included. Anything subscribed later (an
- * inner Observable of mergeMap, the second source of concat) does not see it.
+ * operator and source subscribed beneath it, plain RxJS ones in between included. A pull source also delivers
+ * its end with its gate here, so `repeat`, `retry` or `concat` resubscribing inside the chain stay in it.
+ * Anything else subscribed later (an inner Observable of mergeMap, a subscribe from a timer) does not see it.
  */
 export function flowSlot(): FlowSlot {
+  return cachedSlot ?? (cachedSlot = sharedSlot());
+}
+
+/** This copy's reference to the shared slot, looked up once. */
+let cachedSlot: FlowSlot | undefined;
+
+function sharedSlot(): FlowSlot {
   const holder = globalThis as { [SLOT_KEY]?: FlowSlot };
   const slot = holder[SLOT_KEY];
   if (slot !== undefined && slot.protocol === FLOW_PROTOCOL) return slot;
@@ -106,6 +131,28 @@ export function withGate<R>(gate: FlowGate | null, subscribe: () => R): R {
   slot.current = gate;
   try {
     return subscribe();
+  } finally {
+    slot.current = previous;
+  }
+}
+
+/**
+ * Runs `handle` with the flow slot cleared when a gate is in it, and restores it afterwards: what an operator does
+ * with an element that arrives during its input's synchronous subscribe (a synchronous source floods inside it)
+ * must not see the gate. A call, a batch function, a fallback or a downstream operator that subscribes a pull
+ * source there would join this chain's gate, pause when the operator fills, and never finish (the operator waits
+ * for that call to drain). O(1) when the slot is empty, which is every element but a synchronous flood's.
+ */
+export function outsideGate(handle: () => void): void {
+  const slot = flowSlot();
+  const previous = slot.current;
+  if (previous === null) {
+    handle();
+    return;
+  }
+  slot.current = null;
+  try {
+    handle();
   } finally {
     slot.current = previous;
   }

@@ -20,6 +20,8 @@ export class FlowMember {
   private fullInterval: OpenInterval | null = null;
   /** True while drained() runs the sources it resumed (see update). */
   private reopening = false;
+  /** True when the operator ended while full, until afterLeave() has let the gate's other sources go on. */
+  private leftFull = false;
 
   private constructor(
     /** The chain's gate: joined from the slot, or created here by the most downstream operator. */
@@ -63,9 +65,8 @@ export class FlowMember {
   }
 
   /**
-   * The operator's subscription is ending: it stops holding the gate without resuming anyone. Its teardown runs
-   * before its input's, so resuming here would make a synchronous source read on into an operator that ignores
-   * everything (the rest of an array, say).
+   * The operator's subscription is ending: it stops holding the gate without resuming anyone (see FlowGate.left);
+   * {@link afterLeave} resumes the gate's other sources once the operator's own input is unsubscribed.
    */
   leave(): void {
     if (this.fullInterval !== null) {
@@ -75,6 +76,14 @@ export class FlowMember {
     }
     if (!this.full) return;
     this.full = false;
+    this.leftFull = true;
     this.gate.left();
+  }
+
+  /** After the operator's input was unsubscribed: if it left the gate while full, the other sources may go on. */
+  afterLeave(): void {
+    if (!this.leftFull) return;
+    this.leftFull = false;
+    this.gate.afterLeave();
   }
 }

@@ -1,5 +1,5 @@
 import { type SchedulerLike, type Subscriber } from 'rxjs';
-import { flowSlot, type FlowGate, type GateReader } from './flowGate.js';
+import { flowSlot, withGate, type FlowGate, type GateReader } from './flowGate.js';
 import { describe } from '../shared/describe.js';
 import { type OpenInterval } from './intervalTotal.js';
 import { type MutableSourceMetrics } from './sourceMetrics.js';
@@ -159,15 +159,20 @@ export class PullLoop<T> implements GateReader {
     this.pause = null;
   }
 
+  /**
+   * The end is delivered with this loop's gate in the flow slot: an operator between the source and the gate's
+   * operators that resubscribes its input there (`repeat`, `retry`, `catchError`, `concat`) reopens the source
+   * inside the same chain, and the new subscription reads under the same gate.
+   */
   private finish(): void {
     this.ended = true; // the puller is exhausted: nothing to close
     this.leave();
-    this.subscriber.complete();
+    withGate(this.gate, () => this.subscriber.complete());
   }
 
   private fail(err: unknown): void {
     this.stop();
-    this.subscriber.error(err);
+    withGate(this.gate, () => this.subscriber.error(err));
   }
 
   /** Ends the loop early (error or unsubscribe): closes the puller, leaves the gate, gives the gauge back. */

@@ -151,6 +151,8 @@ class LinePuller<T> implements Puller<T> {
   private closeRequested = false;
   /** True until the first read has checked that the byte before the opening position is a '\n'. */
   private checkLineEnd: boolean;
+  /** True for UTF-8, whose byte-order mark at the start of the file is dropped. */
+  private readonly utf8: boolean;
 
   constructor(
     private readonly caller: string,
@@ -162,6 +164,7 @@ class LinePuller<T> implements Puller<T> {
     private readonly handle: LineHandler<T>,
   ) {
     this.fd = fd;
+    this.utf8 = options.encoding === 'utf8' || options.encoding === 'utf-8';
     this.eof = atEnd;
     // Opened inside the file, the first read starts one byte early to check that the position ends a line.
     this.checkLineEnd = position > 0 && !atEnd;
@@ -253,6 +256,9 @@ class LinePuller<T> implements Puller<T> {
   private decoded(text: string, position: number): T | typeof SKIP {
     const start = this.lineStart;
     this.lineStart = position;
+    // A UTF-8 byte-order mark at the very start of the file is not part of the first line (as in readline and
+    // most JSON readers); positions stay byte offsets.
+    if (start === 0 && text.charCodeAt(0) === 0xfeff && this.utf8) text = text.slice(1);
     return this.handle(text, start, position);
   }
 
