@@ -75,7 +75,7 @@ describe('keyedTimers: outputs returned by the callbacks', () => {
     ['a number', 3, 'returned 3'],
     ['null', null, 'returned null'],
     ['an object', { value: 1 }, 'returned {"value":1}'],
-    ['a Set', new Set([1]), 'returned {}'],
+    ['a Set', new Set([1]), 'returned a Set'],
   ])('errors the output when processElement returns %s: KeyedProcessError with a TypeError cause', (_label, returned, named) => {
     const errors: unknown[] = [];
     newScheduler().run(({ cold, expectObservable }) => {
