@@ -19,6 +19,10 @@ export type {
   AsyncWaitOptions, AsyncWaitValuesOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
 } from './asyncWait/options.js';
 export { asyncWaitMetrics, type AsyncWaitMetrics, type AsyncWaitCounters } from './asyncWait/asyncWaitMetrics.js';
+export type { AsyncWarning } from './asyncWait/asyncWarning.js';
+export type { AdaptiveConcurrencyOptions, AdaptiveWindowOptions, ConcurrencyOptions } from './limits/adaptiveOptions.js';
+export type { RateLimitOptions } from './limits/tokenBucket.js';
+export type { RetryBudgetOptions } from './limits/retryBudget.js';
 export { asyncBatchOrdered } from './batching/asyncBatchOrdered.js';
 export { asyncBatchUnordered } from './batching/asyncBatchUnordered.js';
 export type {

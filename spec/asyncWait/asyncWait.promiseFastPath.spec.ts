@@ -3,7 +3,7 @@ import {
   AsyncCallError, AsyncTimeoutError, asyncWaitMetrics, record, values,
   type AsyncCallContext, type AsyncWaitCounters, type RetryReason,
 } from 'rxjs-sluice';
-import { ASYNC_WAIT_OPERATORS, ZERO_GAUGES, forMode, type El } from '../support/marbles';
+import { ASYNC_WAIT_OPERATORS, ZERO_GAUGES, ZERO_OPTIONAL_COUNTERS, forMode, type El } from '../support/marbles';
 import { deferred, type Deferred } from '../support/deferred';
 
 /**
@@ -56,6 +56,7 @@ function observe<T>(observable: Observable<T>): Observed<T> {
 /** The counters a run must end with: the given totals, every other total 0, and the gauges back to 0. */
 const finalCounters = (totals: Partial<AsyncWaitCounters>): AsyncWaitCounters => ({
   started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, ...totals, ...ZERO_GAUGES,
+  ...ZERO_OPTIONAL_COUNTERS,
 });
 
 /** The oldest-in-flight gauges while something is in flight: read on the real clock, so only their type is known. */

@@ -6,7 +6,7 @@ import {
   type AsyncWaitCounters, type RetryReason,
 } from 'rxjs-sluice';
 import {
-  ASYNC_WAIT_OPERATORS, ZERO_GAUGES, callErrorLike, captureError, delayedTimesTen, forMode, logCalls, newScheduler,
+  ASYNC_WAIT_OPERATORS, ZERO_GAUGES, ZERO_OPTIONAL_COUNTERS, callErrorLike, captureError, delayedTimesTen, forMode, logCalls, newScheduler,
   timeoutErrorLike, type Call, type El,
 } from '../support/marbles';
 
@@ -938,14 +938,14 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s', (_name, operator, mode) => {
       // Three records never exceed the default capacity (100): nothing waits beyond it, so backPressureTime stays 0.
       expect(snaps).toEqual(forMode(mode, {
         ordered: [
-          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 2, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 1, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 1, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+          { ...ZERO_OPTIONAL_COUNTERS, started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 2, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
+          { ...ZERO_OPTIONAL_COUNTERS, started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 1, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 1, waiting: 1, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
+          { ...ZERO_OPTIONAL_COUNTERS, started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
         ],
         unordered: [
-          { started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 2, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 2, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 3, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
-          { started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
+          { ...ZERO_OPTIONAL_COUNTERS, started: 3, succeeded: 1, failed: 0, timedOut: 0, retried: 0, emitted: 2, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 2, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 6 },
+          { ...ZERO_OPTIONAL_COUNTERS, started: 3, succeeded: 1, failed: 1, timedOut: 0, retried: 1, emitted: 3, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 1, waiting: 0, buffered: 0, oldestInFlightSince: 0, oldestInFlightAge: 20 },
+          { ...ZERO_OPTIONAL_COUNTERS, started: 3, succeeded: 1, failed: 1, timedOut: 1, retried: 1, emitted: 4, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 },
         ],
       }));
     });

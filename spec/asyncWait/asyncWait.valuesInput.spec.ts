@@ -9,7 +9,7 @@ import {
 } from 'rxjs-sluice';
 import { start } from '../support/checkpoints';
 import {
-  ASYNC_WAIT_OPERATORS, ZERO_GAUGES, callErrorLike, captureError, collect, delayedTimesTen, forMode, logCalls, newScheduler,
+  ASYNC_WAIT_OPERATORS, ZERO_GAUGES, ZERO_OPTIONAL_COUNTERS, callErrorLike, captureError, collect, delayedTimesTen, forMode, logCalls, newScheduler,
   timeoutErrorLike, type AsyncWaitOperator, type Call,
 } from '../support/marbles';
 import { deferred, type Deferred } from '../support/deferred';
@@ -112,6 +112,7 @@ describe.each(ASYNC_WAIT_OPERATORS)('%s with input: \'values\'', (name, operator
           expect(run.negativeGauges).toBe(false);
           expect(run.finalMetrics).toEqual({
             ...ZERO_GAUGES,
+            ...ZERO_OPTIONAL_COUNTERS,
             started: scenario.inputs.length,
             succeeded: scenario.inputs.length,
             failed: 0,

@@ -3,16 +3,16 @@ import {
   asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark,
   type AsyncCallContext, type AsyncWaitCounters, type AsyncWaitMetrics, type StreamElement,
 } from 'rxjs-sluice';
-import { ZERO_GAUGES, newScheduler } from '../support/marbles';
+import { ZERO_GAUGES, ZERO_OPTIONAL_COUNTERS, newScheduler } from '../support/marbles';
 
 const COUNTER_NAMES = [
-  'backPressureTime', 'buffered', 'emitted', 'failed', 'inFlight', 'oldestInFlightAge', 'oldestInFlightSince', 'retried', 'started', 'succeeded',
-  'timedOut', 'waiting', 'watermarksCoalesced',
+  'backPressureTime', 'buffered', 'concurrencyLimit', 'emitted', 'failed', 'inFlight', 'minRtt', 'oldestInFlightAge', 'oldestInFlightSince',
+  'retried', 'retriesDenied', 'sampleRtt', 'stalls', 'started', 'succeeded', 'timedOut', 'waiting', 'waitingForCall', 'watermarksCoalesced',
 ] as const;
 
 const ZERO: AsyncWaitCounters = {
   started: 0, succeeded: 0, failed: 0, timedOut: 0, retried: 0, emitted: 0, watermarksCoalesced: 0, backPressureTime: 0, inFlight: 0,
-  waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0,
+  waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0, ...ZERO_OPTIONAL_COUNTERS,
 };
 
 /** Takes a snapshot of `metrics` at each virtual time in `times`; call inside TestScheduler.run. */
@@ -40,7 +40,7 @@ describe('asyncWaitMetrics()', () => {
     const metrics = asyncWaitMetrics();
 
     expect(metrics.snapshot()).toEqual(ZERO);
-    for (const name of COUNTER_NAMES) expect(metrics[name]).toBe(name === 'oldestInFlightSince' ? null : 0);
+    for (const name of COUNTER_NAMES) expect(metrics[name]).toBe(ZERO[name]);
   });
 
   it('creates an independent object on each call', () => {
@@ -57,7 +57,7 @@ describe('asyncWaitMetrics()', () => {
   });
 
   describe('snapshot()', () => {
-    it('returns a frozen plain object with exactly the eleven counters and gauges', () => {
+    it('returns a frozen plain object with exactly the nineteen counters and gauges', () => {
       // Act
       const snapshot = asyncWaitMetrics().snapshot();
 

@@ -1,6 +1,6 @@
 import { type Observable } from 'rxjs';
 import { asyncWaitMetrics, asyncWaitOrdered, barrier, record, watermark, type AsyncWaitCounters } from 'rxjs-sluice';
-import { delayedTimesTen, newScheduler, type Call, type El } from '../support/marbles';
+import { ZERO_OPTIONAL_COUNTERS, delayedTimesTen, newScheduler, type Call, type El } from '../support/marbles';
 
 /**
  * Marble tests of what only asyncWaitOrdered does (docs/async-io.md): input order for every element kind but
@@ -132,7 +132,7 @@ describe('asyncWaitOrdered', () => {
         // Assert
         expectObservable(out).toBe('20ms (AB) 1ms (C|)', { A: record(10), B: record(20), C: record(30) });
       });
-      const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0 };
+      const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0, ...ZERO_OPTIONAL_COUNTERS };
       // c waited beyond capacity from 0 until its admission at 20: backPressureTime reads live, so 1 at 1 and 10 at
       // 10 (c still queued), and 20 from then on.
       expect(snaps).toEqual([

@@ -3,7 +3,7 @@ import {
   AsyncTimeoutError, asyncWaitMetrics, asyncWaitUnordered, barrier, outputTag, record, sideOutput, watermark,
   type AsyncWaitCounters,
 } from 'rxjs-sluice';
-import { captureError, delayedTimesTen, newScheduler, timeoutErrorLike, type Call, type El } from '../support/marbles';
+import { ZERO_OPTIONAL_COUNTERS, captureError, delayedTimesTen, newScheduler, timeoutErrorLike, type Call, type El } from '../support/marbles';
 
 /**
  * Marble tests of what only asyncWaitUnordered does (docs/async-io.md): completion order, every non-record
@@ -277,9 +277,9 @@ describe('asyncWaitUnordered', () => {
         // Assert
         expectObservable(out).toBe('20ms (AWB)(C|)', { A: record(10), W: watermark(1), B: record(20), C: record(30) });
       });
-      const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0 };
-      // c waited beyond capacity from 0 until its admission at 20: backPressureTime reads live (10 at 10),
-      // so it still reads 0 at 10 (c still queued), and 20 from then on.
+      const base = { failed: 0, timedOut: 0, retried: 0, watermarksCoalesced: 0, ...ZERO_OPTIONAL_COUNTERS };
+      // c waited beyond capacity from 0 until its admission at 20: backPressureTime reads live, so 10 at 10 (c still
+      // queued), and 20 from then on.
       expect(snaps).toEqual([
         { ...base, backPressureTime: 10, started: 2, succeeded: 1, emitted: 0, inFlight: 1, waiting: 1, buffered: 1, oldestInFlightSince: 0, oldestInFlightAge: 10 },
         // c was admitted at 20, when a's slot freed: its age counts from there, as its timeout would.

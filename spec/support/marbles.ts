@@ -87,6 +87,14 @@ export const callErrorLike = (fields: { input: unknown; attempts: number; cause?
 /** The metrics gauges once a subscription has ended. */
 export const ZERO_GAUGES = { inFlight: 0, waiting: 0, buffered: 0, oldestInFlightSince: null, oldestInFlightAge: 0 };
 
+/**
+ * The metrics fed only by optional features (`concurrency.adaptive`, `rateLimit`, `retry.budget`, `stallWarning`),
+ * as they read when none of them is used.
+ */
+export const ZERO_OPTIONAL_COUNTERS = {
+  concurrencyLimit: null, minRtt: null, sampleRtt: null, waitingForCall: 0, retriesDenied: 0, stalls: 0,
+};
+
 // ---- synchronous streams ---------------------------------------------------------------------------------------
 
 /** A synchronous source of the given elements. */

@@ -63,6 +63,25 @@ export interface AsyncWaitCounters {
    * the slowest call you expect.
    */
   readonly oldestInFlightAge: number;
+  /**
+   * With adaptive concurrency (`concurrency.adaptive`): the current limit on calls in flight (batches for
+   * asyncBatch). Updated at every change, and kept after the subscription ends; with several subscriptions, the
+   * latest update. `null` without adaptive concurrency.
+   */
+  readonly concurrencyLimit: number | null;
+  /** With adaptive concurrency: the lowest call latency the limiter has seen (its no-load estimate), in ms. */
+  readonly minRtt: number | null;
+  /** With adaptive concurrency: the latency the limiter's last update was based on (a window's average), in ms. */
+  readonly sampleRtt: number | null;
+  /**
+   * Gauge: admitted records waiting for a call slot under `concurrency.adaptive` or for a token under `rateLimit`
+   * (their `timeout` runs meanwhile).
+   */
+  readonly waitingForCall: number;
+  /** Total: retries the retry budget (`retry.budget`) refused. */
+  readonly retriesDenied: number;
+  /** Total: records reported as stalled (pending longer than `stallWarning`). */
+  readonly stalls: number;
 }
 
 /**
@@ -105,6 +124,12 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   inFlight = 0;
   waiting = 0;
   buffered = 0;
+  concurrencyLimit: number | null = null;
+  minRtt: number | null = null;
+  sampleRtt: number | null = null;
+  waitingForCall = 0;
+  retriesDenied = 0;
+  stalls = 0;
   /** The running subscriptions that report to this object, for the oldest-in-flight gauges; each leaves on teardown. */
   private readonly sources = new Set<InFlightSource>();
 
@@ -143,10 +168,12 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
 
   snapshot(): AsyncWaitCounters {
     const { started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered } = this;
+    const { concurrencyLimit, minRtt, sampleRtt, waitingForCall, retriesDenied, stalls } = this;
     return Object.freeze({
       started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered,
       oldestInFlightSince: this.oldestInFlightSince,
       oldestInFlightAge: this.oldestInFlightAge,
+      concurrencyLimit, minRtt, sampleRtt, waitingForCall, retriesDenied, stalls,
     });
   }
 }

@@ -11,13 +11,17 @@ import { scheduleAfter } from '../shared/schedulerDelay.js';
 import { CallObserver, type CallSource } from './callObserver.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import {
-  CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, dominantWatermark, resultsOf, type QueueNode,
+  CALL_WAIT, CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, dominantWatermark, resultsOf, type QueueNode,
 } from './heldRecord.js';
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
 import { type CallerHost, type RecordCaller, type RecordCallerFactory } from './recordCaller.js';
 import { flowSlot, outsideGate, withGate } from '../flow/flowGate.js';
 import { FlowMember } from '../flow/flowMember.js';
+import { makeCallGate, type CallGate, type CallOutcome } from '../limits/callGate.js';
+import { RetryBudget } from '../limits/retryBudget.js';
+import { StallWatch } from './stallWatch.js';
+import { type AsyncWarning } from './asyncWarning.js';
 
 /** The operators the run serves: asyncWait's two, and the batching ones built on it. */
 export type AsyncWaitKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncBatchOrdered' | 'asyncBatchUnordered';
@@ -66,6 +70,19 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
    * sources upstream (see docs/flow-control.md). Set in start(), before the input is subscribed.
    */
   private flow: FlowMember | null = null;
+  /**
+   * When calls may start, under `concurrency.adaptive` or `rateLimit` (per-record calls only: a batching caller
+   * keeps its own gate for its batches); null without either, which leaves the call path as it was.
+   */
+  private readonly gate: CallGate | null;
+  /** Records admitted whose call waits for the gate, in admission order (FIFO); entries no longer waiting are skipped. */
+  private readonly callQueue = new ChunkQueue<HeldRecord<I, O>>();
+  /** True while pumpCalls() runs: a re-entrant call only lets the running loop go on. */
+  private pumpingCalls = false;
+  /** The retry budget (`retry.budget`), per subscription; null without one. */
+  private readonly budget: RetryBudget | null;
+  /** Reports records pending longer than `stallWarning`; null without it. */
+  private readonly stalls: StallWatch<I, O> | null;
 
   constructor(
     private readonly operator: AsyncWaitKind,
@@ -80,13 +97,21 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     /** Replaces the per-record calls of `fn` (batching); omitted for asyncWait itself. */
     makeCaller?: RecordCallerFactory<I, O>,
   ) {
-    this.caller = makeCaller === undefined ? null : makeCaller(this);
     this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
+    this.caller = makeCaller === undefined ? null : makeCaller(this); // after metrics: the caller reports to them
     this.scheduler = options.scheduler;
     this.capacity = options.capacity;
-    this.inFlight = options.timeout === Infinity && options.metrics === undefined
+    this.inFlight = options.timeout === Infinity && options.metrics === undefined && options.stallWarning === Infinity
       ? null
       : new InFlight<I, O>(options.scheduler, options.timeout, (held) => this.expire(held), () => this.closed);
+    this.gate = this.caller !== null
+      ? null
+      : makeCallGate(options.scheduler, options.concurrency, options.rateLimit, options.capacity, this.metrics, () => this.pumpCalls());
+    const budget = options.retry?.budget ?? null;
+    this.budget = budget === null ? null : new RetryBudget(options.scheduler, budget);
+    this.stalls = options.stallWarning === Infinity || this.inFlight === null
+      ? null
+      : new StallWatch<I, O>(options.scheduler, options.stallWarning, this.inFlight, (held, age) => this.stalled(held, age), () => this.closed);
   }
 
   /**
@@ -358,6 +383,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.queue.addMarker(element);
   }
 
+  /** Where a caller's gate reports the adaptive limit: this run's metrics object. */
+  get gateCounters(): MutableAsyncWaitMetrics {
+    return this.metrics;
+  }
+
   /** True when the caller's open batch (`inBatch` records) holds every capacity slot (see CallerHost). */
   onlyHeldBy(inBatch: number): boolean {
     return this.heldSlots >= this.capacity && this.heldSlots === inBatch;
@@ -367,9 +397,28 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
 
   private startAttempt(held: HeldRecord<I, O>): void {
     if (this.closed) return;
+    if (held.attempts === 0) this.budget?.deposit();
+    const gate = this.gate;
+    if (gate !== null) {
+      // FIFO: a record never overtakes one already waiting for the gate.
+      const permit = this.callQueue.length === 0 ? gate.tryAcquire(1) : null;
+      if (permit === null) {
+        held.state = CALL_WAIT;
+        this.callQueue.push(held);
+        this.metrics.waitingForCall++;
+        return;
+      }
+      held.permit = permit;
+    }
+    this.makeCall(held);
+  }
+
+  /** Makes the record's next call now (the gate, if any, has given it a permit). */
+  private makeCall(held: HeldRecord<I, O>): void {
     held.state = CALLING;
     const attempt = ++held.attempts;
     if (attempt > 1) this.metrics.retried++;
+    this.stalls?.callStarted();
     if (this.caller !== null) {
       this.caller.call(held);
       return;
@@ -384,6 +433,42 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
       return;
     }
     this.subscribeTo(held, result, 'fn');
+  }
+
+  /**
+   * Starts the waiting calls the gate allows now, oldest first: after a call ends, and when tokens are there again.
+   * Entries that stopped waiting (their record timed out, or the run ended) are skipped.
+   */
+  private pumpCalls(): void {
+    const gate = this.gate;
+    if (gate === null || this.pumpingCalls) return;
+    this.pumpingCalls = true;
+    try {
+      const queue = this.callQueue;
+      while (!this.closed && queue.length !== 0) {
+        const held = queue.peekFront()!;
+        if (held.state !== CALL_WAIT) {
+          queue.shift(); // ChunkQueue: O(1)
+          continue;
+        }
+        const permit = gate.tryAcquire(1);
+        if (permit === null) return;
+        queue.shift();
+        this.metrics.waitingForCall--;
+        held.permit = permit;
+        this.makeCall(held);
+      }
+    } finally {
+      this.pumpingCalls = false;
+    }
+  }
+
+  /** The record's call ended (answered, failed, or cancelled by its timeout): its gate permit goes back. */
+  private releaseCall(held: HeldRecord<I, O>, outcome: CallOutcome): void {
+    const permit = held.permit;
+    if (permit === null) return;
+    held.permit = null;
+    this.gate!.release(permit, outcome);
   }
 
   /** Subscribes to what fn (or a fallback) returned, with fast paths for promises and arrays. */
@@ -476,6 +561,16 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   callCompleted(held: HeldRecord<I, O>, results: O[], source: CallSource): void {
     held.call = null;
     if (this.closed) return;
+    if (held.permit !== null) {
+      this.releaseCall(held, 'ok');
+      this.callCompletedAfterRelease(held, results, source);
+      this.pumpCalls(); // after the record is settled: the freed slot goes to the next waiting call
+      return;
+    }
+    this.callCompletedAfterRelease(held, results, source);
+  }
+
+  private callCompletedAfterRelease(held: HeldRecord<I, O>, results: O[], source: CallSource): void {
     const retry = this.options.retry;
     if (source === 'fn' && retry !== undefined && retry.retryOnResult !== undefined && held.attempts <= retry.maxRetries) {
       const seen = resultsOf(held, results);
@@ -487,10 +582,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
         return;
       }
       if (this.closed) return; // the predicate may have unsubscribed us (re-entrantly): teardown has run
-      if (again) {
+      if (again && this.retryAllowed(held, undefined)) {
         this.scheduleRetry(held, { kind: 'result', results: seen });
         return;
       }
+      if (this.closed) return;
     }
     if (source === 'fn') this.metrics.succeeded++;
     this.settle(held, results);
@@ -499,6 +595,27 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   callErrored(held: HeldRecord<I, O>, error: unknown, source: CallSource): void {
     held.call = null;
     if (this.closed) return;
+    if (held.permit !== null) {
+      let overload = false;
+      const isOverload = this.options.concurrency?.isOverload;
+      if (isOverload !== undefined) {
+        try {
+          overload = isOverload(error) === true;
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
+        if (this.closed) return; // the hook may have unsubscribed us (re-entrantly)
+      }
+      this.releaseCall(held, overload ? 'drop' : 'ignore');
+      this.callErroredAfterRelease(held, error, source);
+      this.pumpCalls();
+      return;
+    }
+    this.callErroredAfterRelease(held, error, source);
+  }
+
+  private callErroredAfterRelease(held: HeldRecord<I, O>, error: unknown, source: CallSource): void {
     // What a fallback fails with goes downstream unchanged: it is the user's own verdict.
     if (source !== 'fn') {
       this.fail(error);
@@ -516,10 +633,11 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
         }
         if (this.closed) return; // the predicate may have unsubscribed us (re-entrantly): teardown has run
       }
-      if (again) {
+      if (again && this.retryAllowed(held, error)) {
         this.scheduleRetry(held, { kind: 'error', error });
         return;
       }
+      if (this.closed) return; // the warning hook may have unsubscribed us
     }
     this.metrics.failed++;
     const value = held.input!.value;
@@ -529,6 +647,43 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
       return;
     }
     this.startFallback(held, 'onError', () => onError(error, value));
+  }
+
+  /**
+   * Whether the retry budget lets this retry happen; a refusal is counted and reported (`'retry-denied'`), and the
+   * record then fails for good, or keeps its result, as if its retries were spent. `error` is undefined for a
+   * result that retryOnResult rejected.
+   */
+  private retryAllowed(held: HeldRecord<I, O>, error: unknown): boolean {
+    const budget = this.budget;
+    if (budget === null || budget.tryWithdraw()) return true;
+    this.metrics.retriesDenied++;
+    const what = error === undefined ? 'a rejected result' : 'a failed call';
+    this.warn({
+      kind: 'retry-denied', input: held.input!.value, age: undefined, error,
+      message: `${this.operator}: the retry budget refused a retry after ${what} (attempt ${held.attempts}); the record ${error === undefined ? 'keeps its result' : 'fails for good'}`,
+    });
+    return false;
+  }
+
+  /** A record pending longer than `stallWarning` (see StallWatch). */
+  private stalled(held: HeldRecord<I, O>, age: number): void {
+    this.metrics.stalls++;
+    this.warn({
+      kind: 'stall', input: held.input?.value, age, error: undefined,
+      message: `${this.operator}: a call has been pending for ${age} ms (stallWarning ${this.options.stallWarning} ms)${this.options.timeout === Infinity ? ', and there is no timeout: it may never settle' : ''}`,
+    });
+  }
+
+  /** Reports a warning; what the hook throws is ignored (a warning hook must not take the pipeline down). */
+  private warn(warning: AsyncWarning): void {
+    const onWarning = this.options.onWarning;
+    if (onWarning === undefined) return;
+    try {
+      onWarning(warning);
+    } catch {
+      // See above: documented on the option.
+    }
   }
 
   private scheduleRetry(held: HeldRecord<I, O>, reason: RetryReason<O>): void {
@@ -568,7 +723,18 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
 
   /** The record's time budget ran out while its call, retry wait or timeout wait was pending. */
   private expire(held: HeldRecord<I, O>): void {
+    if (held.state === CALL_WAIT) this.metrics.waitingForCall--; // it leaves the call queue (skipped there)
     held.cancelWork();
+    if (held.permit !== null) {
+      this.releaseCall(held, 'drop');
+      this.expireReleased(held);
+      this.pumpCalls();
+      return;
+    }
+    this.expireReleased(held);
+  }
+
+  private expireReleased(held: HeldRecord<I, O>): void {
     const value = held.input!.value;
     const timeout = new AsyncTimeoutError(this.operator, value, this.options.timeout, held.attempts, held.lastFailure);
     held.abortSignal(timeout);
@@ -703,6 +869,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
       if (node.state === DONE) {
         metrics.waiting--;
       } else {
+        if (node.state === CALL_WAIT) metrics.waitingForCall--;
+        node.permit = null;
         metrics.inFlight--;
         node.cancelWork();
         node.abortSignal(undefined);
@@ -718,6 +886,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.pending.clear();
     this.pendingBarriers = 0;
     this.flow?.leave();
+    this.callQueue.clear();
+    this.gate?.clear();
+    this.stalls?.clear();
     if (this.inFlight !== null) {
       this.inFlight.clear();
       if (this.options.metrics !== undefined) this.metrics.untrack(this.inFlight);

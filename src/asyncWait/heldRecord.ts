@@ -1,6 +1,7 @@
 import { type Subscription } from 'rxjs';
 import { type StreamElement, type StreamRecord, type Watermark } from '../elements/streamElement.js';
 import { type AsyncCallContext } from './options.js';
+import { type Permit } from '../limits/callGate.js';
 
 /** Phase of a held record. Plain numbers (not a const enum) so that isolated-module builds stay simple. */
 export const CALLING = 0; // fn's call (first or retry) is running
@@ -8,6 +9,7 @@ export const RETRY_WAIT = 1; // waiting for the retry delay to pass
 export const TIMEOUT_WAIT = 2; // no retry fits before the deadline: the timeout will settle the record
 export const FALLBACK = 3; // onTimeout / onError results are being collected
 export const DONE = 4; // results complete, waiting for emission (or already emitted)
+export const CALL_WAIT = 5; // admitted, its call waits for a call slot (adaptive concurrency) or a token (rate limit)
 
 /**
  * Anything that can cancel the running call: an inner subscription, a promise guard, or the batch the record is
@@ -60,6 +62,10 @@ export class HeldRecord<I, O> {
   signalPhase = 0;
   /** Why the last signal was aborted. */
   abortReason: unknown = undefined;
+  /** The call gate's permit for the running call (adaptive concurrency, rate limit); null otherwise. */
+  permit: Permit | null = null;
+  /** True once reported as stalled (see stallWarning): each record is reported once. */
+  stallWarned = false;
   /** Batching: the record's index among its batch's members (set by the batcher while it is in one). */
   batchIndex = -1;
   /** Unordered mode: the watermark-delimited segment this record belongs to (owned by UnorderedQueue); cleared on clear(). */

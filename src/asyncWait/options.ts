@@ -1,6 +1,10 @@
 import { checkOperatorId } from '../checkpoint/stateful.js';
 import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { MutableAsyncWaitMetrics, type AsyncWaitMetrics } from './asyncWaitMetrics.js';
+import { resolveConcurrency, type ConcurrencyOptions, type ResolvedAdaptive } from '../limits/adaptiveOptions.js';
+import { resolveRateLimit, type RateLimitOptions, type ResolvedRateLimit } from '../limits/tokenBucket.js';
+import { resolveRetryBudget, type ResolvedRetryBudget, type RetryBudgetOptions } from '../limits/retryBudget.js';
+import { type AsyncWarning } from './asyncWarning.js';
 import {
   expectFunction, expectInteger, expectNumber, expectObject, expectScheduler, optionError, rejectUnknownOptions,
 } from '../shared/validate.js';
@@ -140,6 +144,15 @@ export interface AsyncRetryOptions<O> {
    * @default undefined (results are never retried)
    */
   readonly retryOnResult?: ((results: readonly O[]) => boolean) | undefined;
+  /**
+   * A retry budget: retries may use at most this fraction of calls over a sliding window (as gRPC's and
+   * Finagle's retry budgets do), so a struggling service is not hammered with retries. A retry the budget
+   * refuses is not made: the record fails for good (`onError`, or `AsyncCallError`), or with `retryOnResult`
+   * keeps the result it has, and each refusal is counted in `metrics.retriesDenied` and reported to `onWarning`
+   * (`'retry-denied'`). See docs/protecting-services.md.
+   * @default undefined (no budget: every retry the policy allows is made)
+   */
+  readonly budget?: RetryBudgetOptions | undefined;
 }
 
 /**
@@ -175,7 +188,9 @@ export interface AsyncWaitOptions<I, O> {
   readonly capacity?: number | undefined;
   /**
    * Total time budget of one element in ms, from its first call to its final result, retries included.
-   * Time spent queued beyond `capacity` does not count (as in Flink). Any length is honoured, even beyond
+   * Time spent queued beyond `capacity` does not count (as in Flink); time an admitted record waits for a call slot
+   * (`concurrency.adaptive`) or a token (`rateLimit`) does, so an overloaded service cannot hold a record longer
+   * than its budget. Any length is honoured, even beyond
    * setTimeout's limit of about 24.8 days.
    *
    * Without a timeout, a call that never settles holds its record forever: the output never completes, and
@@ -218,6 +233,34 @@ export interface AsyncWaitOptions<I, O> {
    */
   readonly id?: string | undefined;
   /**
+   * Adaptive concurrency: `{ adaptive: { limiter: 'aimd' | 'gradient', min, max, initial, isOverload } }` limits
+   * the calls in flight to what the service sustains, learned from latency, timeouts and overload errors.
+   * `capacity` still bounds the records held; the adaptive limit only bounds the calls in flight, and a record
+   * admitted beyond it waits for a call slot (its `timeout` runs meanwhile). See docs/protecting-services.md.
+   * @default undefined (up to `capacity` calls in flight)
+   */
+  readonly concurrency?: ConcurrencyOptions | undefined;
+  /**
+   * A token bucket on the scheduler for a service with a quota: at most `perSecond` calls a second, with bursts
+   * of up to `burst`. Every call takes a token, retries included. A call without a token waits (its `timeout`
+   * runs meanwhile).
+   * @default undefined (no rate limit)
+   */
+  readonly rateLimit?: RateLimitOptions | undefined;
+  /**
+   * A record whose call (retries included) has been pending longer than this many ms is reported once, through
+   * `onWarning` (`'stall'`, with the input) and `metrics.stalls`, even without a `timeout`: the safety net for a
+   * call that never settles.
+   * @default undefined (no stall warnings)
+   */
+  readonly stallWarning?: number | undefined;
+  /**
+   * Told about stalls and refused retries (see {@link AsyncWarning}). What it throws is ignored: a warning hook
+   * must not take the pipeline down.
+   * @default undefined (metrics still count them)
+   */
+  readonly onWarning?: ((warning: AsyncWarning) => void) | undefined;
+  /**
    * What the source emits: `StreamElement`s (records, watermarks, barriers), as produced by `toRecords()`,
    * `withWatermarks()` or a `checkpointable` source. For plain values, pass {@link AsyncWaitValuesOptions}
    * (`input: 'values'`) instead.
@@ -253,6 +296,7 @@ export type AsyncWaitValuesOptions<I, O> = Omit<AsyncWaitOptions<I, O>, 'input'>
 
 /** Retry policy after validation, with the delay normalised to a function. */
 export interface ResolvedRetry<O> {
+  readonly budget: ResolvedRetryBudget | null;
   readonly maxRetries: number;
   readonly delayOf: (retryNumber: number, reason: RetryReason<O>) => number;
   readonly retryOnError: ((error: unknown) => boolean) | undefined;
@@ -273,10 +317,29 @@ export interface ResolvedAsyncWaitOptions<I, O> {
   readonly id: string | undefined;
   /** True with `input: 'values'`. */
   readonly valuesIn: boolean;
+  /** The adaptive concurrency, or null for a fixed limit. */
+  readonly concurrency: ResolvedAdaptive | null;
+  readonly rateLimit: ResolvedRateLimit | null;
+  /** Infinity without stall warnings. */
+  readonly stallWarning: number;
+  readonly onWarning: ((warning: AsyncWarning) => void) | undefined;
 }
 
-const KNOWN_OPTIONS = ['capacity', 'timeout', 'onTimeout', 'retry', 'onError', 'scheduler', 'metrics', 'id', 'input'] as const;
-const KNOWN_RETRY_OPTIONS = ['maxRetries', 'delay', 'retryOnError', 'retryOnResult'] as const;
+/** What bounds the calls an operator's gate governs: per record (asyncWait) or per batch (asyncBatch). */
+export interface GateBounds {
+  /** The most calls in flight without an adaptive limit, and the default `concurrency.adaptive.max`. */
+  readonly maxInFlight: number;
+  /** The most tokens one call takes (a rate limit's `burst` must hold them). */
+  readonly tokensPerCall: number;
+  /** The option that bounds calls in flight, for messages. */
+  readonly boundName: string;
+}
+
+const KNOWN_OPTIONS = [
+  'capacity', 'timeout', 'onTimeout', 'retry', 'onError', 'scheduler', 'metrics', 'id', 'input', 'concurrency', 'rateLimit',
+  'stallWarning', 'onWarning',
+] as const;
+const KNOWN_RETRY_OPTIONS = ['maxRetries', 'delay', 'retryOnError', 'retryOnResult', 'budget'] as const;
 
 /** Validates every option up front, so a mistake throws when the operator is created, not mid-stream. */
 export function resolveAsyncWaitOptions<I, O>(
@@ -285,12 +348,17 @@ export function resolveAsyncWaitOptions<I, O>(
   options: AsyncWaitOptions<I, O> | AsyncWaitValuesOptions<I, O> | undefined,
   /** Options of an operator built on asyncWait's (batching), named too when an unknown one is reported. */
   alsoKnown: readonly string[] = [],
+  /** What its calls are (batching: batches); by default one call per record, up to `capacity` at once. */
+  bounds?: GateBounds,
 ): ResolvedAsyncWaitOptions<I, O> {
   if (typeof fn !== 'function') throw new TypeError(`${operator}: fn must be a function, got ${typeof fn}`);
   if (options === undefined) options = {};
   expectObject(operator, 'options', options);
   rejectUnknownOptions(operator, options, [...KNOWN_OPTIONS, ...alsoKnown]);
-  const { capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics, id, input = 'elements' } = options;
+  const {
+    capacity = 100, timeout, onTimeout, retry, onError, scheduler = asyncScheduler, metrics, id, input = 'elements', concurrency, rateLimit,
+    stallWarning, onWarning,
+  } = options;
 
   expectInteger(operator, 'capacity', capacity, 1);
   if (timeout !== undefined) expectNumber(operator, 'timeout', timeout, 0, true);
@@ -305,6 +373,9 @@ export function resolveAsyncWaitOptions<I, O>(
   if (onTimeout !== undefined && timeout === undefined) {
     throw optionError(operator, 'onTimeout', 'accompanied by a "timeout" (it could never be called)', onTimeout);
   }
+  if (stallWarning !== undefined) expectNumber(operator, 'stallWarning', stallWarning, 0, true);
+  expectFunction(operator, 'onWarning', onWarning);
+  const { maxInFlight, tokensPerCall, boundName } = bounds ?? { maxInFlight: capacity, tokensPerCall: 1, boundName: 'capacity' };
 
   return {
     capacity,
@@ -316,17 +387,21 @@ export function resolveAsyncWaitOptions<I, O>(
     metrics,
     id,
     valuesIn: input === 'values',
+    concurrency: resolveConcurrency(operator, concurrency, maxInFlight, boundName),
+    rateLimit: resolveRateLimit(operator, rateLimit, tokensPerCall),
+    stallWarning: stallWarning ?? Infinity,
+    onWarning,
   };
 }
 
 function resolveRetry<O>(operator: string, retry: AsyncRetryOptions<O>): ResolvedRetry<O> {
   expectObject(operator, 'retry', retry);
   rejectUnknownOptions(`${operator} retry`, retry, KNOWN_RETRY_OPTIONS);
-  const { maxRetries, delay, retryOnError, retryOnResult } = retry;
+  const { maxRetries, delay, retryOnError, retryOnResult, budget } = retry;
   expectInteger(operator, 'retry.maxRetries', maxRetries, 0);
   expectFunction(operator, 'retry.retryOnError', retryOnError);
   expectFunction(operator, 'retry.retryOnResult', retryOnResult);
-  return { maxRetries, delayOf: resolveDelay(operator, delay), retryOnError, retryOnResult };
+  return { maxRetries, delayOf: resolveDelay(operator, delay), retryOnError, retryOnResult, budget: resolveRetryBudget(operator, budget) };
 }
 
 function resolveDelay<O>(operator: string, delay: RetryDelay<O>): (retryNumber: number, reason: RetryReason<O>) => number {

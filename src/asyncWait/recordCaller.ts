@@ -1,5 +1,6 @@
 import { type CallSink } from './callObserver.js';
 import { type HeldRecord } from './heldRecord.js';
+import { type CallGateCounters } from '../limits/callGate.js';
 
 /**
  * What a {@link RecordCaller} sees of the run it calls for: where each record's results go (the CallSink), and
@@ -16,6 +17,8 @@ export interface CallerHost<I, O> extends CallSink<O, HeldRecord<I, O>> {
   onlyHeldBy(inBatch: number): boolean;
   /** Errors the output (teardown follows). */
   fail(err: unknown): void;
+  /** Where a caller's call gate reports the adaptive limit (the run's metrics object). */
+  readonly gateCounters: CallGateCounters;
 }
 
 /**

@@ -9,6 +9,7 @@ import { MutableAsyncBatchMetrics } from './asyncBatchMetrics.js';
 import { Batch, BatchContext, ENDED, OPEN, READY, RUNNING, type BatchOwner, type FlushReason } from './batch.js';
 import { entryKind, type BatchFailure, type BatchResults } from './batchEntries.js';
 import { type BatchFunction, type ResolvedAsyncBatchOptions } from './options.js';
+import { makeCallGate, type CallGate, type CallOutcome, type Permit } from '../limits/callGate.js';
 
 /**
  * The calls of a batching operator: the RecordCaller that asyncWait's run hands each record attempt to. Records
@@ -40,6 +41,13 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
   private repump = false;
   /** The per-batch counters: the user's metrics object, or a private one. */
   private readonly metrics: MutableAsyncBatchMetrics;
+  /**
+   * When batches may start under `concurrency.adaptive` (batches in flight) and `rateLimit` (a token per record);
+   * null without either: then `maxInFlightBatches` alone bounds them.
+   */
+  private readonly gate: CallGate | null;
+  /** The gate permit of each running batch. */
+  private readonly permits = new Map<Batch<I, O>, Permit>();
 
   constructor(
     private readonly operator: string,
@@ -48,6 +56,7 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
     private readonly options: ResolvedAsyncBatchOptions<I, O>,
   ) {
     this.metrics = options.batchMetrics ?? new MutableAsyncBatchMetrics();
+    this.gate = makeCallGate(options.scheduler, options.concurrency, options.rateLimit, options.maxInFlightBatches, host.gateCounters, () => this.pump());
   }
 
   // ---- records in ----------------------------------------------------------------------------------------
@@ -171,7 +180,7 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
       // Nobody waits for this call any more: abandon it (unsubscribe it, abort its signal: cancel() needs the
       // subscription that end() drops, so it comes first), and give its slot to the next batch.
       batch.cancel(undefined);
-      this.end(batch);
+      this.end(batch, 'drop'); // every record timed out waiting for it: a drop, for the limiter
       this.pump();
     }
   }
@@ -189,15 +198,26 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
       do {
         this.repump = false;
         while (!this.host.closed && this.running.size < this.options.maxInFlightBatches) {
-          let batch = this.ready.shift(); // ChunkQueue: O(1)
+          let batch = this.ready.peekFront();
+          const fromOpen = batch === undefined;
           if (batch === undefined) {
             const open = this.open;
             if (open === null || open.due === null) break;
-            this.metrics.flushes[open.due]++;
-            this.open = null;
             batch = open;
           }
-          if (batch.live !== 0) this.start(batch); // a batch whose records all timed out while it waited is dropped
+          // The gate (adaptive limit, rate limit: a token per record) is asked before the batch leaves its place,
+          // so a batch it holds back keeps its turn. One whose records all timed out while it waited is dropped.
+          const permit = batch.live === 0 || this.gate === null ? null : this.gate.tryAcquire(batch.live);
+          if (batch.live !== 0 && this.gate !== null && permit === null) break; // a batch ends, or tokens come
+          if (fromOpen) {
+            this.metrics.flushes[batch.due!]++;
+            this.open = null;
+          } else {
+            this.ready.shift(); // ChunkQueue: O(1)
+          }
+          if (batch.live === 0) continue;
+          if (permit !== null) this.permits.set(batch, permit);
+          this.start(batch);
         }
       } while (this.repump && !this.host.closed);
     } finally {
@@ -282,8 +302,16 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
     else subscription.unsubscribe();
   }
 
-  /** The call settled: the batch leaves the running set and frees its slot. */
-  private end(batch: Batch<I, O>): void {
+  /**
+   * The call settled (or was abandoned): the batch leaves the running set and frees its slot; its gate permit
+   * goes back with what the limiter learns from it.
+   */
+  private end(batch: Batch<I, O>, outcome: CallOutcome = 'ignore'): void {
+    const permit = this.permits.get(batch);
+    if (permit !== undefined) {
+      this.permits.delete(batch);
+      this.gate!.release(permit, outcome);
+    }
     batch.state = ENDED;
     batch.callId++;
     batch.subscription = null;
@@ -312,7 +340,7 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
         members.length, result.length));
       return;
     }
-    this.end(batch);
+    this.end(batch, 'ok');
     this.metrics.batchesSucceeded++;
     batch.members = [];
     const host = this.host;
@@ -328,7 +356,18 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
   /** The call failed as a whole: every record in it failed with that error (each is retried on its own). */
   private batchFailed(batch: Batch<I, O>, err: unknown): void {
     if (batch.state !== RUNNING) return;
-    this.end(batch);
+    let overload = false;
+    const isOverload = this.options.concurrency?.isOverload;
+    if (this.permits.has(batch) && isOverload !== undefined) {
+      try {
+        overload = isOverload(err) === true;
+      } catch (hookError) {
+        this.end(batch);
+        this.host.fail(hookError);
+        return;
+      }
+    }
+    this.end(batch, overload ? 'drop' : 'ignore');
     this.metrics.batchesFailed++;
     const members = batch.members;
     batch.members = [];
@@ -350,6 +389,8 @@ export class Batcher<I, O> implements RecordCaller<I, O>, BatchOwner {
       batch.cancel(undefined); // before end(), which drops the subscription cancel() unsubscribes
       this.end(batch);
     }
+    this.permits.clear();
+    this.gate?.clear();
   }
 }
 

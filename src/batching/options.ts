@@ -203,6 +203,8 @@ export function resolveAsyncBatchOptions<I, O>(
   const capacity = shared.capacity ?? Math.min(maxBatchSize * (maxInFlightBatches + 1), Number.MAX_SAFE_INTEGER);
   // The shared options are checked by asyncWait's own validation, unknown keys included (the batching keys
   // were taken out above, so a misspelt one is still reported, with asyncWait's list of known options).
-  const base = resolveAsyncWaitOptions<I, O>(operator, fn, { ...shared, capacity, metrics } as AsyncWaitOptions<I, O>, BATCH_OPTIONS);
+  // Its calls are batches: at most maxInFlightBatches at once, and a rate limit's burst must hold a whole batch.
+  const bounds = { maxInFlight: maxInFlightBatches, tokensPerCall: maxBatchSize, boundName: 'maxInFlightBatches' };
+  const base = resolveAsyncWaitOptions<I, O>(operator, fn, { ...shared, capacity, metrics } as AsyncWaitOptions<I, O>, BATCH_OPTIONS, bounds);
   return { ...base, maxBatchSize, linger, maxInFlightBatches, maxBatchWeight: maxBatchWeight ?? Infinity, weigh, batchMetrics: metrics };
 }
