@@ -398,6 +398,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   private startAttempt(held: HeldRecord<I, O>): void {
     if (this.closed) return;
     if (held.attempts === 0) this.budget?.deposit();
+    this.stalls?.watch(); // a record waiting for the gate can stall too
     const gate = this.gate;
     if (gate !== null) {
       // FIFO: a record never overtakes one already waiting for the gate.
@@ -418,7 +419,6 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     held.state = CALLING;
     const attempt = ++held.attempts;
     if (attempt > 1) this.metrics.retried++;
-    this.stalls?.callStarted();
     if (this.caller !== null) {
       this.caller.call(held);
       return;
@@ -449,6 +449,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
         const held = queue.peekFront()!;
         if (held.state !== CALL_WAIT) {
           queue.shift(); // ChunkQueue: O(1)
+          continue;
+        }
+        if (held.deadline <= this.scheduler.now()) {
+          // Its budget is spent: its expiry is due in this same instant (the timeouts fire one by one, and a slot
+          // freed by the first may reach the next here). It must not be called: it leaves the queue, and the
+          // expiry settles it (and gives back its place in the waitingForCall gauge).
+          queue.shift();
           continue;
         }
         const permit = gate.tryAcquire(1);

@@ -24,8 +24,8 @@ export class StallWatch<I, O> {
     private readonly isClosed: () => boolean,
   ) {}
 
-  /** A call started: make sure a check is armed for the oldest record not yet reported. */
-  callStarted(): void {
+  /** A record's call is about to start or to wait for the gate: make sure a check is armed for the oldest one. */
+  watch(): void {
     if (this.timer === null) this.arm();
   }
 

@@ -98,8 +98,10 @@ export class CallGate {
 
   private armWake(delay: number): void {
     if (this.wakeTimer !== null) return; // one at a time: the earliest waiter's need comes first (FIFO)
-    // At least 1 ms: fractional token arithmetic may leave a hair short at the computed instant.
-    this.wakeTimer = scheduleAfter(this.scheduler, Math.max(1, Math.ceil(delay)), () => {
+    // The exact delay, fractions included: rounding it up would lose the refill of the rounded part whenever the
+    // bucket is full by then (burst 1 at 300/s would give 250/s). The bucket grants a shortfall of a hair, so the
+    // tokens are there at the computed instant.
+    this.wakeTimer = scheduleAfter(this.scheduler, Math.max(0, delay), () => {
       this.wakeTimer = null;
       this.wake();
     });
