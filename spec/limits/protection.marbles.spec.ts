@@ -134,7 +134,7 @@ describe('protecting a service: the call gate, the retry budget and stall warnin
 
     // limit 1; a fails at 5 and retries at once, but b and c were waiting first: the retry queues behind them.
     //   calls   a#1 @0 (fails @5)   b @5   c @10   a#2 @15
-    it('sends a retry through the gate again, behind the records already waiting', () => {
+    it('sends a retry through the gate again, ahead of the records waiting for their first call (admitted before them, its budget runs out sooner)', () => {
       const scheduler = newScheduler();
       scheduler.run(({ cold, expectObservable }) => {
         // Arrange
@@ -146,10 +146,11 @@ describe('protecting a service: the call gate, the retry budget and stall warnin
           asyncWaitOrdered(fn, { capacity: 10, concurrency: fixedLimit(1), retry: { maxRetries: 1, delay: 0 }, metrics }),
         );
 
-        // Assert: ordered, so b and c wait for a's retry.
-        expectObservable(output).toBe('20ms (abc|)', { a: record(10), b: record(20), c: record(30) });
+        // Assert: a fails at 5 and its 0 ms retry is due just after b took the slot; at 10 the retry goes before c.
+        // Ordered, so b waits for a's retry (done at 15), and c comes at 20.
+        expectObservable(output).toBe('15ms (ab) 1ms (c|)', { a: record(10), b: record(20), c: record(30) });
         scheduler.flush();
-        expect(at(started)).toEqual(['1#1@0', '2#1@5', '3#1@10', '1#2@15']);
+        expect(at(started)).toEqual(['1#1@0', '2#1@5', '1#2@10', '3#1@15']);
         expect(metrics.retried).toBe(1);
       });
     });
@@ -290,8 +291,9 @@ describe('protecting a service: the call gate, the retry budget and stall warnin
         flush();
 
         // Assert
-        expect(at(started)).toEqual(['1#1@0', '2#1@10', '1#2@20']);
-        expect(output).toEqual(['11:20', '21:10', '21:|']);
+        // a fails at 1; its retry waits for the next token (10) and takes it before b, which waited since 0.
+        expect(at(started)).toEqual(['1#1@0', '1#2@10', '2#1@20']);
+        expect(output).toEqual(['11:10', '21:20', '21:|']);
       });
     });
 

@@ -75,8 +75,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
    * keeps its own gate for its batches); null without either, which leaves the call path as it was.
    */
   private readonly gate: CallGate | null;
-  /** Records admitted whose call waits for the gate, in admission order (FIFO); entries no longer waiting are skipped. */
+  /** Records admitted whose first call waits for the gate, in admission order (FIFO); entries no longer waiting are skipped. */
   private readonly callQueue = new ChunkQueue<HeldRecord<I, O>>();
+  /**
+   * Retries waiting for the gate, in the order they became due; they go before first calls: each was admitted
+   * before every record still waiting for its first call, so its time budget runs out sooner.
+   */
+  private readonly retryQueue = new ChunkQueue<HeldRecord<I, O>>();
   /** True while pumpCalls() runs: a re-entrant call only lets the running loop go on. */
   private pumpingCalls = false;
   /** The retry budget (`retry.budget`), per subscription; null without one. */
@@ -401,11 +406,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.stalls?.watch(); // a record waiting for the gate can stall too
     const gate = this.gate;
     if (gate !== null) {
-      // FIFO: a record never overtakes one already waiting for the gate.
-      const permit = this.callQueue.length === 0 ? gate.tryAcquire(1) : null;
+      // Retries first, then first calls in admission order: a call never overtakes one waiting ahead of it.
+      const retry = held.attempts !== 0;
+      const ahead = this.retryQueue.length + (retry ? 0 : this.callQueue.length);
+      const permit = ahead === 0 ? gate.tryAcquire(1) : null;
       if (permit === null) {
         held.state = CALL_WAIT;
-        this.callQueue.push(held);
+        (retry ? this.retryQueue : this.callQueue).push(held);
         this.metrics.waitingForCall++;
         return;
       }
@@ -444,8 +451,9 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     if (gate === null || this.pumpingCalls) return;
     this.pumpingCalls = true;
     try {
-      const queue = this.callQueue;
-      while (!this.closed && queue.length !== 0) {
+      while (!this.closed) {
+        const queue = this.retryQueue.length !== 0 ? this.retryQueue : this.callQueue;
+        if (queue.length === 0) return;
         const held = queue.peekFront()!;
         if (held.state !== CALL_WAIT) {
           queue.shift(); // ChunkQueue: O(1)
@@ -894,6 +902,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.pendingBarriers = 0;
     this.flow?.leave();
     this.callQueue.clear();
+    this.retryQueue.clear();
     this.gate?.clear();
     this.stalls?.clear();
     if (this.inFlight !== null) {
