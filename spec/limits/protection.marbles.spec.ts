@@ -181,6 +181,32 @@ describe('protecting a service: the call gate, the retry budget and stall warnin
       });
     });
 
+    // limit 2 (aimd, max 2), timeout 20, calls of 15 ms; a, b, c at 0. a and b run 0-15; c waits for a slot, is
+    // called at 15 with 5 ms of budget left, and times out at 20 having run 5 ms: the service was not slow, so it is
+    // no drop, and the limit stays 2 (were it a drop, it would close the window and cut the limit to 1).
+    it('a timeout whose call ran less than half the budget (it waited for a slot) is no drop: the limit is not cut', () => {
+      const scheduler = newScheduler();
+      scheduler.run(({ cold, flush }) => {
+        // Arrange
+        const metrics = asyncWaitMetrics();
+        const { fn, started } = service(scheduler, metrics, () => 15);
+
+        // Act
+        const output = timeline(scheduler, cold<El>('(abc|)', IN).pipe(
+          asyncWaitUnordered(fn, {
+            capacity: 10, timeout: 20, onTimeout: (x: number) => [-x], metrics,
+            concurrency: { adaptive: { limiter: 'aimd', min: 1, max: 2, initial: 2 } },
+          }),
+        ));
+        flush();
+
+        // Assert
+        expect(at(started)).toEqual(['1#1@0', '2#1@0', '3#1@15']);
+        expect(output).toEqual(['15:10', '15:20', '20:-3', '20:|']);
+        expect(metrics.concurrencyLimit).toBe(2);
+      });
+    });
+
     // asyncBatch: the gate counts batches. maxBatchSize 2, maxInFlightBatches 3 but a limit of 1: one batch at a time.
     it('limits the batches in flight of asyncBatch, not the records', () => {
       const scheduler = newScheduler();

@@ -740,8 +740,13 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   private expire(held: HeldRecord<I, O>): void {
     if (held.state === CALL_WAIT) this.metrics.waitingForCall--; // it leaves the call queue (skipped there)
     held.cancelWork();
-    if (held.permit !== null) {
-      this.releaseCall(held, 'drop');
+    const permit = held.permit;
+    if (permit !== null) {
+      // A timeout is a drop only if the call itself ran for at least half the budget. A record that waited for a
+      // call slot and was called with little budget left times out without the service being slow: counting it
+      // would cut the limit, which makes records wait longer, which makes more such timeouts (a collapse to 1).
+      const ran = this.scheduler.now() - permit.startedAt;
+      this.releaseCall(held, ran >= this.options.timeout / 2 ? 'drop' : 'ignore');
       this.expireReleased(held);
       this.pumpCalls();
       return;
