@@ -19,6 +19,7 @@ import DataLoader from 'dataloader';
 import { bufferTime, concatAll, filter, mergeMap, range } from 'rxjs';
 import { asyncBatchMetrics, asyncBatchOrdered, asyncBatchUnordered, asyncWaitOrdered, asyncWaitUnordered, toRecords } from 'rxjs-sluice';
 import { expectEqual, fmtMs, fmtN, fmtPct, fmtRate, fmtRatio, measure, median } from './harness.mjs';
+import { SimulatedService } from './service.mjs';
 
 const SLOTS = 8;
 const PER_REQUEST_MS = 2;
@@ -28,85 +29,20 @@ const CAPACITY = 100; // asyncWait's, one request per record
 const LOADER_CONCURRENCY = 1000;
 
 /**
- * Calls `cb` once performance.now() has reached `due`. Node timers count whole ms from the event loop's cached
- * time, so they fire up to about 1 ms early or late: a timer covers all but the last 1-2 ms, then setImmediate
- * turns poll the clock (each turn also runs whatever else is due, so the operators are not held up).
+ * The simulated service (bench/service.mjs): request(items) resolves to items.map(x => 2 * x) once the request has
+ * had a slot for 2 ms + 0.02 ms per item. At most SLOTS requests are served at once; the others wait in a FIFO
+ * queue (unbounded, no slowdown). stats() adds the items served to the service's own figures.
  */
-function wakeAt(due, cb) {
-  const wait = due - performance.now();
-  if (wait >= 2) setTimeout(wakeAt, Math.floor(wait) - 1, due, cb);
-  else if (wait > 0) setImmediate(wakeAt, due, cb);
-  else cb();
-}
-
-/**
- * The simulated service: request(items) resolves to items.map(x => 2 * x) once the request has had a slot for
- * 2 ms + 0.02 ms per item. At most SLOTS requests are served at once; the others wait in a FIFO queue.
- */
-class Service {
-  constructor() {
-    this.createdAt = performance.now();
-    this.serving = 0;
-    this.queue = [];
-    this.queueHead = 0;
-    this.requests = 0;
-    this.items = 0;
-    this.busySlotMs = 0; // from taking a slot to answering
-    this.modelledMs = 0; // the cost model's time for the requests served
-    this.lateMs = 0; // answers after their due time (the thread was busy, or timer granularity)
-    this.maxQueued = 0;
-  }
-
-  request(items) {
-    return new Promise((resolve) => {
-      const job = { items, resolve, start: 0, due: 0 };
-      if (this.serving < SLOTS) this.serve(job);
-      else {
-        this.queue.push(job);
-        const queued = this.queue.length - this.queueHead;
-        if (queued > this.maxQueued) this.maxQueued = queued;
-      }
-    });
-  }
-
-  serve(job) {
-    this.serving++;
-    job.start = performance.now();
-    const cost = PER_REQUEST_MS + PER_ITEM_MS * job.items.length;
-    this.modelledMs += cost;
-    job.due = job.start + cost;
-    wakeAt(job.due, () => this.answer(job));
-  }
-
-  answer(job) {
-    const now = performance.now();
-    this.busySlotMs += now - job.start;
-    this.lateMs += now - job.due;
-    this.serving--;
-    this.requests++;
-    this.items += job.items.length;
-    if (this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead];
-      this.queue[this.queueHead++] = undefined;
-      if (this.queueHead === this.queue.length) this.queue.length = this.queueHead = 0;
-      this.serve(next);
-    }
-    job.resolve(job.items.map((x) => 2 * x));
-  }
-
-  /** The figures of a finished run. */
-  stats() {
-    const wallMs = performance.now() - this.createdAt;
-    return {
-      wallMs,
-      requests: this.requests,
-      items: this.items,
-      maxQueued: this.maxQueued,
-      busy: this.busySlotMs / (SLOTS * wallMs),
-      modelled: this.modelledMs / (SLOTS * wallMs),
-      meanLateMs: this.requests === 0 ? 0 : this.lateMs / this.requests,
-    };
-  }
+function batchService() {
+  const service = new SimulatedService({ slots: SLOTS });
+  let items = 0;
+  return {
+    request: (xs) => service.request(PER_REQUEST_MS + PER_ITEM_MS * xs.length, () => {
+      items += xs.length;
+      return xs.map((x) => 2 * x);
+    }),
+    stats: () => ({ ...service.stats(), items }),
+  };
 }
 
 /**
@@ -207,7 +143,7 @@ async function runService({ quick, runs, log }) {
     const k = n * scale;
     const once = async (size) => {
       const metrics = asyncBatchMetrics();
-      const service = new Service();
+      const service = batchService();
       const acc = await run(size, service, metrics);
       return { acc, service: service.stats(), flushes: metrics.flushes };
     };

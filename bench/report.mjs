@@ -1,5 +1,6 @@
 // The report: on stdout, a table per scenario and the targets with their verdicts, in 120 columns; and (when
-// asked) docs/benchmarks.md with the log-log flood chart docs/benchmarks-flood.svg.
+// asked) docs/benchmarks.md with the log-log flood chart docs/benchmarks-flood.svg and, when the saturation
+// scenario ran, its chart docs/protecting-services-saturation.svg.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fmtMs, fmtN } from './harness.mjs';
 
@@ -51,6 +52,15 @@ const SHORT = {
   'source pauses': 'pauses',
   'back-pressured time': 'back-pressured',
   'vs its readline loop': 'vs readline',
+  'results / timed out / failed': 'ok/timed out/failed',
+  'call latency p50 / p99': 'call p50/p99',
+  'record latency p50 / p99': 'record p50/p99',
+  'retries (denied by the budget)': 'retries (denied)',
+  'rejected by the service': 'rejected',
+  'wasted answers': 'wasted',
+  'peak service queue': 'service queue',
+  'limit: mean (range)': 'limit',
+  'minRtt / median sampleRtt': 'minRtt/sampleRtt',
 };
 
 /** Splits `text` into lines of at most `width` characters at spaces; continuation lines start with `indent`. */
@@ -144,6 +154,18 @@ function marker(kind, x, y, color) {
 
 const msLabel = (ms) => (ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`);
 
+/** The opening of a chart: the XML declaration, the svg element, a white background, the title and subtitle. */
+function svgHead(W, H, title, subtitle) {
+  const parts = [];
+  parts.push('<?xml version="1.0" encoding="UTF-8"?>');
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  parts.push(`<title>${esc(title)}</title>`);
+  parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
+  parts.push(`<text x="${W / 2}" y="26" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>`);
+  if (subtitle) parts.push(`<text x="${W / 2}" y="46" text-anchor="middle" fill="#555555">${esc(subtitle)}</text>`);
+  return parts;
+}
+
 /** A hand-written log-log line chart of median time against N, one polyline and marker set per contender. */
 export function floodSvg(series, { title = 'Flood: median time against N (log-log)', subtitle = '' } = {}) {
   const pts = series.flatMap((s) => s.points).filter(([n, ms]) => n > 0 && ms > 0);
@@ -161,13 +183,7 @@ export function floodSvg(series, { title = 'Flood: median time against N (log-lo
   const Y = (ms) => top + plotH - ((Math.log10(ms) - yMin) / (yMax - yMin)) * plotH;
   const f = (v) => v.toFixed(1);
 
-  const parts = [];
-  parts.push('<?xml version="1.0" encoding="UTF-8"?>');
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
-  parts.push(`<title>${esc(title)}</title>`);
-  parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
-  parts.push(`<text x="${W / 2}" y="26" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>`);
-  if (subtitle) parts.push(`<text x="${W / 2}" y="46" text-anchor="middle" fill="#555555">${esc(subtitle)}</text>`);
+  const parts = svgHead(W, H, title, subtitle);
 
   // Minor gridlines (2..9 within each decade), then decade gridlines with tick labels.
   parts.push('<g stroke="#eeeeee" stroke-width="1">');
@@ -204,6 +220,92 @@ export function floodSvg(series, { title = 'Flood: median time against N (log-lo
     parts.push(marker(MARKERS[i % MARKERS.length], left + 14, y, color));
     const last = [...s.points].sort((a, b) => a[0] - b[0]).at(-1);
     parts.push(`<text x="${left + 38}" y="${y + 4}">${esc(s.name)}${last ? esc(`  (${fmtMs(last[1])} ms at N = ${fmtN(last[0])})`) : ''}</text>`);
+  });
+  parts.push('</g>');
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
+
+/** Round numbers for a linear axis from 0 to at least `max`: about 5 steps of 1, 2 or 5 times a power of ten. */
+function linearTicks(max) {
+  const raw = Math.max(max, 1e-9) / 5;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * pow).find((v) => v >= raw);
+  const ticks = [];
+  for (let v = 0; v < max + step; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/**
+ * The saturation chart: two panels over the same time axis, one series per contender. Above, the limit on calls in
+ * flight (linear; a fixed capacity is a flat line); below, the p50 latency of the calls answered in each time
+ * bucket (log scale), with the records' timeout as a dashed line. `timeline`: { bucketMs, timeoutMs, series:
+ * [{ name, limit: [[s, limit]], latency: [[s, ms]] }] }.
+ */
+export function saturationSvg(timeline, { title = 'Saturation: the limit on calls in flight and the call latency over time', subtitle = '' } = {}) {
+  const { series, timeoutMs, bucketMs } = timeline;
+  const all = (k) => series.flatMap((s) => s[k]);
+  if (all('limit').length === 0 && all('latency').length === 0) throw new Error('saturationSvg: no points');
+  const tMax = Math.max(...all('limit').map((p) => p[0]), ...all('latency').map((p) => p[0]), 1e-3);
+  const xTicks = linearTicks(tMax);
+  const xMax = xTicks.at(-1);
+  const limitTicks = linearTicks(Math.max(...all('limit').map((p) => p[1]), 1));
+  // A flat line on the frame is hard to see: one more step above a maximum that is a tick itself.
+  if (limitTicks.at(-1) === Math.max(...all('limit').map((p) => p[1]))) limitTicks.push(2 * limitTicks.at(-1) - limitTicks.at(-2));
+  const lMax = limitTicks.at(-1);
+  const lat = all('latency').map((p) => p[1]).filter((v) => v > 0);
+  const yMin = Math.floor(Math.log10(Math.min(...lat, timeoutMs)));
+  const yMax = Math.max(yMin + 1, Math.ceil(Math.log10(Math.max(...lat, timeoutMs))));
+
+  const W = 820, left = 80, right = 30, top = 64, panelH = 220, gap = 56;
+  const plotW = W - left - right;
+  const top2 = top + panelH + gap;
+  const legendTop = top2 + panelH + 56;
+  const H = legendTop + series.length * 20 + 16;
+  const f = (v) => v.toFixed(1);
+  const X = (t) => left + (t / xMax) * plotW;
+  const YL = (v) => top + panelH - (v / lMax) * panelH;
+  const YT = (ms) => top2 + panelH - ((Math.log10(ms) - yMin) / (yMax - yMin)) * panelH;
+
+  const parts = svgHead(W, H, title, subtitle);
+  // Gridlines: time ticks on both panels, limit ticks above, decades (and 2..9 within them) below.
+  parts.push('<g stroke="#eeeeee" stroke-width="1">');
+  for (let d = yMin; d < yMax; d++) for (let k = 2; k <= 9; k++) parts.push(`<line x1="${left}" y1="${f(YT(k * 10 ** d))}" x2="${left + plotW}" y2="${f(YT(k * 10 ** d))}"/>`);
+  parts.push('</g>');
+  parts.push('<g stroke="#c8c8c8" stroke-width="1">');
+  for (const t of xTicks) for (const y0 of [top, top2]) parts.push(`<line x1="${f(X(t))}" y1="${y0}" x2="${f(X(t))}" y2="${y0 + panelH}"/>`);
+  for (const v of limitTicks) parts.push(`<line x1="${left}" y1="${f(YL(v))}" x2="${left + plotW}" y2="${f(YL(v))}"/>`);
+  for (let d = yMin; d <= yMax; d++) parts.push(`<line x1="${left}" y1="${f(YT(10 ** d))}" x2="${left + plotW}" y2="${f(YT(10 ** d))}"/>`);
+  parts.push('</g>');
+  for (const y0 of [top, top2]) parts.push(`<rect x="${left}" y="${y0}" width="${plotW}" height="${panelH}" fill="none" stroke="#333333"/>`);
+  parts.push(`<line x1="${left}" y1="${f(YT(timeoutMs))}" x2="${left + plotW}" y2="${f(YT(timeoutMs))}" stroke="#333333" stroke-width="1" stroke-dasharray="6 4"/>`);
+  parts.push('<g fill="#333333">');
+  parts.push(`<text x="${left + plotW - 4}" y="${f(YT(timeoutMs) - 5)}" text-anchor="end">timeout ${esc(msLabel(timeoutMs))}</text>`);
+  for (const t of xTicks) for (const y0 of [top, top2]) parts.push(`<text x="${f(X(t))}" y="${y0 + panelH + 18}" text-anchor="middle">${t}</text>`);
+  for (const v of limitTicks) parts.push(`<text x="${left - 8}" y="${f(YL(v) + 4)}" text-anchor="end">${v}</text>`);
+  for (let d = yMin; d <= yMax; d++) parts.push(`<text x="${left - 8}" y="${f(YT(10 ** d) + 4)}" text-anchor="end">${esc(msLabel(10 ** d))}</text>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${top2 + panelH + 40}" text-anchor="middle">time since the run started (s); ${esc(msLabel(bucketMs))} buckets</text>`);
+  parts.push(`<text x="18" y="${top + panelH / 2}" text-anchor="middle" transform="rotate(-90 18 ${top + panelH / 2})">limit on calls in flight</text>`);
+  parts.push(`<text x="18" y="${top2 + panelH / 2}" text-anchor="middle" transform="rotate(-90 18 ${top2 + panelH / 2})">call latency p50 (log scale)</text>`);
+  parts.push('</g>');
+
+  const line = (pts, project, color) => (pts.length > 1
+    ? `<polyline fill="none" stroke="${color}" stroke-width="1.5" stroke-linejoin="round" points="${pts.map(([t, v]) => `${f(X(t))},${f(project(v))}`).join(' ')}"/>`
+    : pts.map(([t, v]) => `<circle cx="${f(X(t))}" cy="${f(project(v))}" r="2" fill="${color}"/>`).join(''));
+  series.forEach((s, i) => {
+    const color = COLORS[i % COLORS.length];
+    parts.push('<g>');
+    parts.push(`<title>${esc(s.name)}</title>`);
+    parts.push(line(s.limit, YL, color));
+    parts.push(line(s.latency.filter(([, v]) => v > 0), YT, color));
+    parts.push('</g>');
+  });
+  parts.push('<g>');
+  series.forEach((s, i) => {
+    const color = COLORS[i % COLORS.length];
+    const y = legendTop + i * 20;
+    parts.push(`<line x1="${left}" y1="${y}" x2="${left + 28}" y2="${y}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${left + 38}" y="${y + 4}">${esc(s.name)}</text>`);
   });
   parts.push('</g>');
   parts.push('</svg>');
@@ -298,12 +400,37 @@ const SCENARIO_NOTES = {
     + 'and characters; and `ndjsonSource(path).open()` against the same readline loop with `JSON.parse`, both summing '
     + 'the ids. One warm-up read each (the file is then in the page cache for every contender), then rounds as in the '
     + 'throughput table. Every count, character total and sum is checked.',
+  saturation: 'A simulated service in real time (`bench/service.mjs`): 8 servers, 5 ms a request, and a FIFO queue of '
+    + 'at most 64 in front of them; a call that finds it full is rejected at once with an Error whose `overload` is true. '
+    + 'Past its knee the service slows down: a request starting while more than 16 others wait costs 5% more for each '
+    + 'one beyond 16 (17 ms with the queue full, which then holds 136 ms of work). It never learns that a caller gave '
+    + 'up: a call abandoned by its record\'s timeout is still served ("wasted answers"). Without the slowdown a bounded '
+    + 'queue cannot collapse: 100 calls at once wait at most 100 x 5 / 8 = 62.5 ms, under the timeout, and the servers '
+    + 'stay busy whatever the client does. Records come from `pulled(generator)` (read when the operator has room, so '
+    + 'read is admission, give or take one) into `asyncWaitUnordered(call, { input: \'values\' })` with `timeout: 100` '
+    + '(from admission: a record waiting for a call slot uses it up too), `retry: { maxRetries: 3, delay: { initial: 5, '
+    + 'multiplier: 2, max: 50 } }` and fallbacks (`onTimeout`, `onError`) that count instead of erroring, so that results '
+    + '+ timed out + failed = N, checked with every record out once and against the operator\'s metrics. Contenders: '
+    + 'capacity 100 and capacity 8 (the oracle: exactly the 8 servers), both with plain retries; capacity 100 with '
+    + '`concurrency: { adaptive: { limiter, min: 1, max: 100, isOverload: (e) => e.overload === true } }` (other '
+    + 'options at their defaults) for `\'aimd\'` and `\'gradient\'`, both with `retry.budget: { ratio: 0.1 }`. '
+    + '"throughput" is results (records whose call succeeded) per second of the run (subscribe to completion); "call '
+    + 'latency" is from a call to the service\'s answer, for every call it answered, wasted ones included (rejections '
+    + 'are immediate, and left out): what the limit controls, and what the p99 target judges; "record latency" is from '
+    + 'the read to the output, for all N records whatever their outcome: with capacity 100 it is about 100 / throughput '
+    + '(Little\'s law) whatever the limit. The limit is `metrics.concurrencyLimit` sampled every 20 ms, with its mean '
+    + 'and range over the run; minRtt is the limiter\'s at the end, sampleRtt the median of the samples. One run each, '
+    + 'after a warm-up at N/10. The chart shows the limit (a fixed capacity as a flat line) and the p50 call latency '
+    + 'over time, in buckets of at least 20 ms.',
   watermarks: '`asyncWaitUnordered`, `fn = x => Promise.resolve(2 * x)`, capacity 100. Both sources are the same '
     + 'synchronous `new Observable` loop; one also emits `watermark(i)` after every 10th record. Only records are counted '
     + 'toward throughput (the watermark count is checked too).',
 };
 
-/** Writes docs/benchmarks.md (and the chart, when the flood scenario ran). Returns the paths written. */
+/** The saturation scenario's chart, in docs/ (docs/protecting-services.md shows it too). */
+const SATURATION_SVG = 'protecting-services-saturation.svg';
+
+/** Writes docs/benchmarks.md (and the charts of the flood and saturation scenarios, when they ran). Returns the paths written. */
 export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir }) {
   const written = [];
   const flood = results.find((r) => r.id === 'flood');
@@ -313,6 +440,14 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
       subtitle: `capacity 100, fn = x => Promise.resolve(2x); median of ${runs} runs${quick ? ' (--quick: no mergeMap peer at 1e6)' : ''}; Node ${machine.node}, ${machine.date.slice(0, 10)}`,
     }));
     written.push(svgPath);
+  }
+  const saturation = results.find((r) => r.id === 'saturation');
+  if (saturation?.timeline) {
+    const satPath = `${docsDir}/${SATURATION_SVG}`;
+    writeFileSync(satPath, saturationSvg(saturation.timeline, {
+      subtitle: `${fmtN(saturation.rows[0].n)} records, 8 servers of 5 ms, timeout ${saturation.timeline.timeoutMs} ms; one run each${quick ? ' (--quick)' : ''}; Node ${machine.node}, ${machine.date.slice(0, 10)}`,
+    }));
+    written.push(satPath);
   }
   const targets = results.flatMap((r) => r.targets);
   const md = [];
@@ -330,7 +465,7 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('npm run bench -- --only=flood,timers       # some scenarios only: prints only (add --write to write)');
   md.push('```');
   md.push('');
-  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, `flowControl`, one file each in `bench/`. '
+  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, `flowControl`, `saturation`, one file each in `bench/`. '
     + 'Exit code 0 even when a target fails (the report says FAIL); non-zero only on an exception, such as a contender '
     + 'returning a wrong result.');
   md.push('');
@@ -378,6 +513,10 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
     md.push('');
     if (r.id === 'flood') {
       md.push('![Flood: time against N](benchmarks-flood.svg)');
+      md.push('');
+    }
+    if (r.id === 'saturation' && r.timeline) {
+      md.push(`![Saturation: the limit on calls in flight and the call latency over time](${SATURATION_SVG})`);
       md.push('');
     }
   }

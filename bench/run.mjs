@@ -1,15 +1,16 @@
 // The benchmark suite. `npm run bench` builds the package, then runs this with --expose-gc.
 //   --quick            smaller N and 3 runs (memory: 1): a spot check in a minute or two; prints only
 //   --only=a,b         run only these scenarios (flood, syncInner, latency, memory, timers, watermarks, batching,
-//                      flowControl); prints only
-//   --write            also write docs/benchmarks.md (+ docs/benchmarks-flood.svg when flood ran) with --quick/--only
+//                      flowControl, saturation); prints only
+//   --write            also write docs/benchmarks.md (+ docs/benchmarks-flood.svg when flood ran, and
+//                      docs/protecting-services-saturation.svg when saturation ran) with --quick/--only
 // A full run (no --quick, no --only) always writes the docs. Progress goes to stderr, the report to stdout.
 // Exit code 0 even when targets fail (the report says FAIL); 1 on any exception (e.g. a contender's wrong result).
 import { fileURLToPath } from 'node:url';
 import { machineInfo } from './harness.mjs';
 import { printReport, writeDocs } from './report.mjs';
 
-const SCENARIOS = ['flood', 'syncInner', 'latency', 'memory', 'timers', 'watermarks', 'batching', 'flowControl'];
+const SCENARIOS = ['flood', 'syncInner', 'latency', 'memory', 'timers', 'watermarks', 'batching', 'flowControl', 'saturation'];
 
 function parseArgs(argv) {
   const opts = { quick: false, write: false, only: undefined };

@@ -74,6 +74,28 @@ const results = [
     })),
     targets: [],
   },
+  {
+    id: 'saturation',
+    title: 'Saturation: 1e5 records through asyncWaitUnordered against a service of 8 servers (5 ms a request) and a queue of 64 (overload beyond), slower past 16 queued; timeout 100 ms, 3 retries (5-10-20 ms; a 10% budget for the adaptive ones)',
+    rows: ['fixed capacity 100', 'fixed capacity 8 (the oracle)', "adaptive 'gradient', capacity 100"].map((contender) => ({
+      contender, n: 1e5, medianMs: 62345.6, runs: 1, times: [62345.6],
+      extra: {
+        throughput: '1.6 k/s',
+        'vs oracle': '0.01x',
+        'results / timed out / failed': '100,000 / 25,840 / 73,680',
+        'call latency p50 / p99': '149 / 1234 ms',
+        'record latency p50 / p99': '37.5 / 108 ms',
+        'retries (denied by the budget)': '260,190 (12,345)',
+        'rejected by the service': '334,030',
+        'wasted answers': '25,680',
+        'slots busy': '99.9%',
+        'peak service queue': '64',
+        'limit: mean (range)': '30.3 (10-37)',
+        'minRtt / median sampleRtt': '10 / 27.2 ms',
+      },
+    })),
+    targets: [],
+  },
 ];
 
 describe('bench report on the terminal', () => {
@@ -84,7 +106,10 @@ describe('bench report on the terminal', () => {
     // Assert
     const tooWide = out.split('\n').filter((line) => line.length > WIDTH);
     expect(tooWide).toEqual([]);
-    for (const text of ['concatMapEager (mergeMap+materialize+reorder)', '48.2 B', '6.6 MB (+3.9%)', '62.1 B', '10.2x', '0.62e6 /s', '1,869,813', '13721 ms']) {
+    for (const text of [
+      'concatMapEager (mergeMap+materialize+reorder)', '48.2 B', '6.6 MB (+3.9%)', '62.1 B', '10.2x', '0.62e6 /s', '1,869,813', '13721 ms',
+      '100,000 / 25,840 / 73,680', '260,190 (12,345)', '30.3 (10-37)', '10 / 27.2 ms',
+    ]) {
       expect(out).toContain(text);
     }
   });
@@ -101,5 +126,47 @@ describe('bench report on the terminal', () => {
     expect(lineOf('>= 1e6 registrations plus firings')).toMatch(/^FAIL\b/);
     expect(lineOf('peak heap growth per buffered element')).toMatch(/^info\b/);
     expect(out).toContain('1 target(s) pass, 1 fail, 1 n/a (measured at a smaller N than set), 1 info.');
+  });
+});
+
+describe('bench saturation chart', () => {
+  /** Runs bench/report.mjs's saturationSvg on `timeline` in a child process; returns the SVG, or the error's message. */
+  function drawn(timeline: unknown): string {
+    const script = `
+      const { saturationSvg } = await import(${JSON.stringify(join(root, 'bench', 'report.mjs'))});
+      try { process.stdout.write(saturationSvg(${JSON.stringify(timeline)}, { subtitle: 'a <quick> run' })); }
+      catch (err) { process.stdout.write('ERROR ' + err.message); }`;
+    return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  }
+
+  it('draws the limit and the latency of every contender over time, names them, and marks the timeout', () => {
+    // Arrange
+    const timeline = {
+      bucketMs: 20,
+      timeoutMs: 100,
+      series: [
+        { name: 'fixed capacity 100', limit: [[0.01, 100], [0.03, 100]], latency: [[0.01, 5], [0.03, 150]] },
+        { name: "adaptive 'aimd' & co", limit: [[0.01, 10], [0.03, 12]], latency: [[0.01, 5.5], [0.03, 9]] },
+      ],
+    };
+
+    // Act
+    const svg = drawn(timeline);
+
+    // Assert
+    expect(svg.startsWith('<?xml')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<polyline /g)).toHaveLength(4); // a limit line and a latency line per contender
+    expect(svg).toContain('adaptive &apos;aimd&apos; &amp; co'); // names escaped
+    expect(svg).toContain('a &lt;quick&gt; run');
+    expect(svg).toContain('timeout 100 ms');
+  });
+
+  it('refuses a timeline without any point', () => {
+    // Arrange / Act
+    const out = drawn({ bucketMs: 20, timeoutMs: 100, series: [{ name: 'x', limit: [], latency: [] }] });
+
+    // Assert
+    expect(out).toBe('ERROR saturationSvg: no points');
   });
 });
