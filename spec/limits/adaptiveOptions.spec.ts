@@ -23,23 +23,23 @@ describe('resolveConcurrency', () => {
       expect(resolveConcurrency(OP, { adaptive: undefined }, 100)).toBeNull();
     });
 
-    it('applies every default: gradient, [1, the operator bound], initial 10, 0.9, 1.5, 0.2, 10 ms..1 s windows of 10', () => {
+    it('applies every default: gradient, [1, the operator bound], initial 10, 0.9, tolerance 1.25, 0.2, 10 ms..1 s windows of 10', () => {
       // Act
       const resolved = resolveConcurrency(OP, { adaptive: {} }, 100);
 
       // Assert
       expect(resolved).toEqual({
-        limiter: 'gradient', min: 1, max: 100, initial: 10, isOverload: undefined, backoffRatio: 0.9, tolerance: 1.5, smoothing: 0.2,
+        limiter: 'gradient', min: 1, max: 100, initial: 10, isOverload: undefined, backoffRatio: 0.9, tolerance: 1.25, smoothing: 0.2,
         window: { minTime: 10, maxTime: 1000, minSamples: 10 },
       });
     });
 
-    it('defaults tolerance to 2 for aimd', () => {
+    it('defaults tolerance to 1.5 for aimd', () => {
       // Act
       const resolved = resolveConcurrency(OP, { adaptive: { limiter: 'aimd' } }, 100);
 
       // Assert
-      expect(resolved?.tolerance).toBe(2);
+      expect(resolved?.tolerance).toBe(1.5);
     });
 
     it('brings the default initial within [min, max]', () => {

@@ -1,5 +1,5 @@
 import { AimdLimiter } from '../../src/limits/aimdLimiter';
-import { MIN_RTT_EPOCH } from '../../src/limits/windowedSamples';
+import { PROBE_EVERY } from '../../src/limits/windowedSamples';
 import { aimdParams, feed } from '../support/limiters';
 
 describe('AimdLimiter', () => {
@@ -104,20 +104,20 @@ describe('AimdLimiter', () => {
 
   describe('latency signal (the limit falls when latency grows)', () => {
     it('cuts the limit when a window\'s mean RTT exceeds tolerance * minRtt, not at tolerance * minRtt', () => {
-      // Arrange: minRtt 10, tolerance 2.
+      // Arrange: minRtt 10, tolerance 1.5.
       const limiter = new AimdLimiter(aimdParams({ initial: 50 }));
       const now = feed(limiter, 1, { rtt: 10, inFlight: 50 }); // -> 51
 
       // Act
-      feed(limiter, 1, { rtt: 20, inFlight: 51 }, now); // at tolerance: still healthy -> 52
+      feed(limiter, 1, { rtt: 15, inFlight: 51 }, now); // at tolerance: still healthy -> 52
       const atTolerance = limiter.limit;
-      feed(limiter, 1, { rtt: 21, inFlight: 52 }, now + 1); // over: floor(52 * 0.9) = 46
+      feed(limiter, 1, { rtt: 16, inFlight: 52 }, now + 1); // over: floor(52 * 0.9) = 46
 
       // Assert
       expect(atTolerance).toBe(52);
       expect(limiter.limit).toBe(46);
       expect(limiter.minRtt).toBe(10);
-      expect(limiter.sampleRtt).toBe(21);
+      expect(limiter.sampleRtt).toBe(16);
     });
 
     it('honours a custom tolerance and backoffRatio', () => {
@@ -135,7 +135,7 @@ describe('AimdLimiter', () => {
     it('compares the window mean, not single calls: one slow call among fast ones does not cut', () => {
       // Arrange: windows of 10 calls, at least 20 ms.
       const limiter = new AimdLimiter(aimdParams({ initial: 30, window: { minTime: 20, maxTime: 1000, minSamples: 10 } }));
-      const rtts = [10, 10, 10, 10, 10, 10, 10, 10, 10, 50]; // mean 14 < 2 * 10
+      const rtts = [10, 10, 10, 10, 10, 10, 10, 10, 10, 50]; // mean 14 < 1.5 * 10
 
       // Act
       rtts.forEach((rtt, i) => limiter.onSample({ rtt, inFlight: 30, dropped: false }, i * 3));
@@ -145,22 +145,69 @@ describe('AimdLimiter', () => {
       expect(limiter.limit).toBe(31);
     });
 
-    it('lets minRtt rise again once the service is slower for good, so the limit grows again', () => {
+    it('keeps minRtt under sustained queueing, so the limit settles near tolerance * the service\'s concurrency', () => {
+      // Arrange: a service of 20 servers and 10 ms: with L > 20 calls in flight, each takes 10 * L / 20 ms.
+      const limiter = new AimdLimiter(aimdParams({ initial: 10 }));
+      const limits: number[] = [];
+      let now = 0;
+
+      // Act: 20 probe intervals, with the limit in flight.
+      for (let i = 0; i < 20 * PROBE_EVERY; i++) {
+        const inFlight = limiter.limit;
+        limiter.onSample({ rtt: 10 * Math.max(1, inFlight / 20), inFlight, dropped: false }, now++);
+        if (!limiter.probing) limits.push(limiter.limit);
+      }
+
+      // Assert: a cut above 1.5 * 20 = 30 calls (RTT > 15 ms), floor(31 * 0.9) = 27; probes at about 14 find 10 ms.
+      const settled = limits.slice(100);
+      expect([Math.min(...settled), Math.max(...settled)]).toEqual([27, 31]);
+      expect(limiter.minRtt).toBe(10);
+    });
+
+    it('re-measures minRtt every PROBE_EVERY windows at half the limit, then returns to the limit', () => {
+      // Arrange: windows of 2 calls; minRtt 5, then the service settles at 7 ms (within tolerance: the limit grows).
+      const limiter = new AimdLimiter(aimdParams({ initial: 40, window: { minTime: 0, maxTime: 0, minSamples: 2 } }));
+      let now = feed(limiter, 2, { rtt: 5, inFlight: 'limit' });
+      now = feed(limiter, 2 * (PROBE_EVERY - 1) - 1, { rtt: 7, inFlight: 'limit' }, now);
+      const before = [limiter.limit, limiter.probing];
+
+      // Act: the 50th window closes (-> 90), and the probe starts at 45.
+      now = feed(limiter, 1, { rtt: 7, inFlight: 'limit' }, now);
+      const probe = [limiter.limit, limiter.probing];
+      now = feed(limiter, 1, { rtt: 7, inFlight: 90 }, now); // started before the probe: does not count
+      now = feed(limiter, 1, { rtt: 1, inFlight: 1, dropped: true }, now); // a drop: cuts the saved limit, 90 -> 81
+      const afterDrop = limiter.limit;
+      feed(limiter, 2, { rtt: 9, inFlight: 45 }, now);
+
+      // Assert: minRtt 5 until the probe ends, then 9 (it can rise); the limit returns to 81.
+      expect(before).toEqual([89, false]);
+      expect(probe).toEqual([45, true]);
+      expect(afterDrop).toBe(45);
+      expect([limiter.limit, limiter.probing, limiter.minRtt]).toEqual([81, false, 9]);
+    });
+
+    it('follows a service that became slower for good: cut to min, a probe there costs nothing and finds the new latency', () => {
       // Arrange: minRtt 10, then the service settles at 30 ms (3x): every window cuts, down to min.
       const limiter = new AimdLimiter(aimdParams({ initial: 50 }));
       let now = feed(limiter, 1, { rtt: 10, inFlight: 50 });
-      now = feed(limiter, 40, { rtt: 30, inFlight: 'limit' }, now);
-      const whileOld = limiter.limit;
+      const minRtts: (number | null)[] = [];
 
-      // Act: after two minRtt epochs, minRtt is 30.
-      now = feed(limiter, 2 * MIN_RTT_EPOCH, { rtt: 30, inFlight: 'limit' }, now);
-      const recovered = limiter.limit;
+      // Act
+      for (let i = 0; i < 21; i++) {
+        now = feed(limiter, 1, { rtt: 30, inFlight: 'limit' }, now);
+        minRtts.push(limiter.minRtt);
+      }
+      const atMin = [limiter.limit, limiter.probing];
+      now = feed(limiter, 1, { rtt: 30, inFlight: 'limit' }, now); // ends the probe (minSamples 1), and closes its window
+      const remeasured = limiter.minRtt;
       feed(limiter, 10, { rtt: 30, inFlight: 'limit' }, now);
 
-      // Assert
-      expect(whileOld).toBe(1);
-      expect(limiter.minRtt).toBe(30);
-      expect(limiter.limit).toBe(recovered + 10);
+      // Assert: 51 -> 45 -> ... -> 1 in 21 windows, minRtt still 10; then 30, and the limit grows by 1 per window
+      // from the window that ended the probe on (a probe at min leaves the windows alone): 1 + 11.
+      expect(minRtts.every((m) => m === 10)).toBe(true);
+      expect(atMin).toEqual([1, true]);
+      expect(remeasured).toBe(30);
+      expect(limiter.limit).toBe(12);
     });
   });
 

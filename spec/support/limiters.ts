@@ -12,7 +12,7 @@ export const PER_SAMPLE: WindowParams = { minTime: 0, maxTime: 0, minSamples: 1 
 
 /** AIMD settings: the resolver's defaults, one sample per window, overridable. */
 export const aimdParams = (overrides: Partial<AimdParams> = {}): AimdParams => ({
-  min: 1, max: 200, initial: 20, backoffRatio: 0.9, tolerance: 2, window: PER_SAMPLE, ...overrides,
+  min: 1, max: 200, initial: 20, backoffRatio: 0.9, tolerance: 1.5, window: PER_SAMPLE, ...overrides,
 });
 
 /** Gradient settings: the resolver's defaults, one sample per window, overridable. */

@@ -46,13 +46,19 @@ export interface AdaptiveWindowOptions {
  * An adaptive limit on the calls in flight, within the operator's fixed bound: it rises while the service keeps
  * its latency and falls when latency grows or calls time out (or fail with an error `isOverload` marks).
  *
- * - `'gradient'` (Netflix's Gradient2): per window, `gradient = clamp(tolerance * longRtt / windowRtt, 0.5, 1)`,
- *   where longRtt is a slow average of past windows, and the limit moves a `smoothing` fraction of the way
- *   towards `limit * gradient + sqrt(limit)`. It holds latency within `tolerance` of its long-term level and
- *   ignores the limit when the calls in flight stay below half of it. A drop multiplies it by `backoffRatio`.
+ * Both compare a window's mean latency with `minRtt`, the service's no-load latency: the lowest latency seen,
+ * re-measured every 50 windows by a short probe during which the limit is halved (so that it can also rise
+ * when the service has become slower for good).
+ *
+ * - `'gradient'` (Netflix's Gradient2 update, anchored on minRtt as Envoy's gradient controller): per window,
+ *   `gradient = clamp(tolerance * minRtt / windowRtt, 0.5, 1)`, and the limit moves a `smoothing` fraction of the
+ *   way towards `limit * gradient + sqrt(limit)`. It grows by about `smoothing * sqrt(limit)` per window while
+ *   latency stays within `tolerance` of minRtt, and falls when it does not; it ignores the latency when the calls
+ *   in flight stay below half the limit. A drop multiplies it by `backoffRatio`. Against a service that serves C
+ *   calls at a time it settles near `tolerance * C + sqrt(limit)`.
  * - `'aimd'` (Netflix's AIMDLimit): per window, a drop or a mean latency above `tolerance * minRtt` multiplies
- *   the limit by `backoffRatio`; otherwise, when at least half of it is in use, it grows by 1. Simpler and more
- *   cautious; it needs a stable minimum latency.
+ *   the limit by `backoffRatio`; otherwise, when at least half of it is in use, it grows by 1. Against a service
+ *   that serves C calls at a time it saws between about `backoffRatio * tolerance * C` and `tolerance * C`.
  *
  * ## Example
  * ```ts
@@ -105,10 +111,13 @@ export interface AdaptiveConcurrencyOptions {
    */
   readonly backoffRatio?: number | undefined;
   /**
-   * How much latency above its reference is tolerated (a finite number >= 1). For `'aimd'`, a window whose
-   * mean RTT exceeds `tolerance * minRtt` cuts the limit; for `'gradient'`, the limit falls once a window's
-   * mean RTT exceeds `tolerance * longRtt` (Gradient2's rttTolerance).
-   * @default 2 for 'aimd', 1.5 for 'gradient'
+   * How much latency above the no-load latency (minRtt) is tolerated (a finite number >= 1). For `'aimd'`, a
+   * window whose mean RTT exceeds `tolerance * minRtt` cuts the limit; for `'gradient'`, the limit falls once a
+   * window's mean RTT exceeds `tolerance * minRtt`. Calls beyond the service's own concurrency only queue, so
+   * the limit settles near tolerance times that concurrency (the gradient's `sqrt(limit)` headroom adds to it:
+   * with 1.25 and a service of 8 it settles near 13.5, about 1.7x). Keep it below 2: the probes that re-measure
+   * minRtt halve the limit, and must then find the service without a queue.
+   * @default 1.5 for 'aimd', 1.25 for 'gradient' (Envoy's default buffer of 25%)
    */
   readonly tolerance?: number | undefined;
   /**
@@ -220,7 +229,7 @@ export function resolveConcurrency(operator: string, value: unknown, defaultMax:
   if (typeof backoffRatio !== 'number' || !(backoffRatio >= 0.5 && backoffRatio < 1)) {
     throw optionError(operator, `${path}.backoffRatio`, 'a number in [0.5, 1)', backoffRatio);
   }
-  const tolerance = options.tolerance ?? (limiter === 'aimd' ? 2 : 1.5);
+  const tolerance = options.tolerance ?? (limiter === 'gradient' ? 1.25 : 1.5);
   expectNumber(operator, `${path}.tolerance`, tolerance, 1);
   if (limiter === 'aimd' && options.smoothing !== undefined) {
     throw optionError(operator, `${path}.smoothing`, "left out with limiter 'aimd' (it applies to 'gradient' only)", options.smoothing);

@@ -20,8 +20,8 @@ export interface ConcurrencyLimiter {
   /** The current limit on calls in flight. */
   readonly limit: number;
   /**
-   * The no-load latency estimate in ms: the lowest round-trip time of recent windows (dropped calls left out),
-   * so it can rise again; null before the first window.
+   * The no-load latency estimate in ms: the lowest round-trip time since the last probe (dropped calls left out),
+   * which only a probe at half the limit may raise; null before the first sample.
    */
   readonly minRtt: number | null;
   /** The latency the last update was based on (a window's average), in ms; null before the first update. */
