@@ -38,8 +38,8 @@ import { transpilePackage } from '../support/transpiledPackage';
  */
 
 const root = join(__dirname, '..', '..');
-/** Events in the file: the soak variant (SLUICE_FULL=1, set by CI) reads ten times as many. */
-const N = soak(200_000, 2_000_000);
+/** Events in the file: the soak variant (SLUICE_FULL=1, set by CI) reads twenty times as many. */
+const N = soak(100_000, 2_000_000);
 /** A checkpoint every EVERY records: N / EVERY barrier checkpoints, and a final one. */
 const EVERY = 5000;
 const CAPACITY = 100;
