@@ -1638,7 +1638,7 @@ describe('metrics', () => {
     start(checkpointable({ source: arraySource([1, 2, 3, 4, 5]), store, every: { records: 2 }, metrics }).pipe());
     // Assert
     expect(metrics.snapshot()).toEqual({
-      started: 3, completed: 3, failed: 0, closeFailed: 0, finalRestored: 0, corruptSkipped: 0, restored: 0, emitted: 5, reEmitted: 0,
+      started: 3, completed: 3, failed: 0, closeFailed: 0, finalRestored: 0, stops: 0, corruptSkipped: 0, restored: 0, emitted: 5, reEmitted: 0,
       lastCompletedId: 3, lastSize: store.read(3).length, heldOutputs: 0, inProgress: 0,
     });
     expect(Object.isFrozen(metrics.snapshot())).toBe(true);

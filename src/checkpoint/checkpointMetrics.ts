@@ -29,6 +29,8 @@ export interface CheckpointCounters {
    * records appended after the finished run (each also reported to `onWarning` as `'final-restored'`).
    */
   readonly finalRestored: number;
+  /** Total: runs that ended with a stop checkpoint (the `stop` option) rather than at the end of their source. */
+  readonly stops: number;
   /** Total: outputs emitted, repeats after a restore included. */
   readonly emitted: number;
   /** Total: outputs of the restored checkpoint emitted again on restore (`'exactly-once'`). */
@@ -65,6 +67,7 @@ export class MutableCheckpointMetrics implements CheckpointMetrics {
   failed = 0;
   closeFailed = 0;
   finalRestored = 0;
+  stops = 0;
   corruptSkipped = 0;
   restored = 0;
   emitted = 0;
@@ -75,9 +78,9 @@ export class MutableCheckpointMetrics implements CheckpointMetrics {
   inProgress = 0;
 
   snapshot(): CheckpointCounters {
-    const { started, completed, failed, closeFailed, finalRestored, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress } = this;
+    const { started, completed, failed, closeFailed, finalRestored, stops, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress } = this;
     return Object.freeze({
-      started, completed, failed, closeFailed, finalRestored, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress,
+      started, completed, failed, closeFailed, finalRestored, stops, corruptSkipped, restored, emitted, reEmitted, lastCompletedId, lastSize, heldOutputs, inProgress,
     });
   }
 }

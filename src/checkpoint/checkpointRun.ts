@@ -75,8 +75,14 @@ export class CheckpointRun {
   sourceOpened = false;
   /** True once the source has completed: interval checkpoints then start at the draining operator. */
   private sourceDone = false;
-  /** The subscriber of the barrier-injecting source; null until the pipeline runs, and after it ends. */
+  /** The subscriber of the barrier-injecting source; null until the pipeline runs, after it ends, and after a stop. */
   private injector: Subscriber<StreamElement<unknown>> | null = null;
+  /** The source's subscription while it reads; unsubscribed by a stop. */
+  private sourceSubscription: Subscription | null = null;
+  /** True once the `stop` notifier has emitted. */
+  private stopRequested = false;
+  /** The id of the stop checkpoint's barrier, once injected (0 before): nothing is read or injected after it. */
+  private stopId = 0;
   /** Outputs and checkpoints held in metrics gauges by this run, given back on teardown. */
   private heldOutputs = 0;
   private inProgress = 0;
@@ -263,6 +269,10 @@ export class CheckpointRun {
       slot.current = previous;
       this.subscribing = false;
     }
+    const stop = this.options.stop;
+    if (stop !== undefined && !this.closed) {
+      this.work.add(from(stop).subscribe({ next: () => this.requestStop(), error: (err) => this.fail(err) }));
+    }
     const open = this.openSource;
     this.openSource = null;
     open?.();
@@ -281,6 +291,30 @@ export class CheckpointRun {
     if (this.recordsSinceBarrier === 0 && this.epochOutputs.length === 0 && !this.saver.outputsWaiting) return;
     if (this.injector !== null) this.injectBarrier();
     else if (this.sourceDone) this.injectTailBarrier();
+  }
+
+  /**
+   * The `stop` notifier emitted: stop reading and checkpoint after the last record read (see stopSource). Before
+   * the source is open, open() stops it instead of reading; after it has ended, the pipeline drains as usual.
+   */
+  private requestStop(): void {
+    if (this.closed || this.stopRequested) return;
+    this.stopRequested = true;
+    if (this.injector !== null) this.stopSource();
+  }
+
+  /**
+   * Unsubscribes the source (without completing the operators' input: no end-of-input flush, no timers fired at
+   * +Infinity) and injects the stop barrier after the last record. The run ends once that checkpoint is durable
+   * (see stopped). A synchronous source may still be inside its subscribe call: the observer drops what it
+   * delivers after this (those records follow the barrier's position, so the next run reads them).
+   */
+  private stopSource(): void {
+    this.sourceSubscription?.unsubscribe();
+    this.sourceSubscription = null;
+    this.stopId = this.nextCheckpointId;
+    this.injectBarrier();
+    this.injector = null;
   }
 
   /** True while barrier `checkpointId` is on its way to the end (for the bindings). */
@@ -330,13 +364,21 @@ export class CheckpointRun {
           return;
         }
         this.injector = injector;
+        if (this.stopRequested) {
+          this.stopSource(); // stopped before reading anything: the checkpoint repeats the restored position
+          return;
+        }
         const observer = this.sourceObserver(injector);
         subscription = withGate(gate, () => from(opened).subscribe(observer));
+        // A stop requested while a synchronous source was emitting could not unsubscribe it yet.
+        if (this.stopId !== 0) subscription.unsubscribe();
+        else this.sourceSubscription = subscription;
       };
       if (this.subscribing) this.openSource = open;
       else open();
       return () => {
         this.injector = null;
+        this.sourceSubscription = null;
         subscription?.unsubscribe();
       };
     });
@@ -347,6 +389,7 @@ export class CheckpointRun {
     const records = this.options.records;
     return {
       next: (item) => {
+        if (this.stopId !== 0) return; // after the stop barrier: read again by the next run
         if (item === null || typeof item !== 'object' || !('position' in item)) {
           injector.error(new TypeError(`checkpointable: the source must emit { value, position, timestamp? } items, got ${describe(item)}`));
           return;
@@ -367,10 +410,14 @@ export class CheckpointRun {
         this.lastPosition = position;
         this.recordsSinceBarrier++;
         injector.next(element);
-        if (records !== undefined && this.recordsSinceBarrier >= records && !this.closed) this.injectBarrier();
+        // this.injector is null if that record stopped the run (the stop barrier follows it) or ended it.
+        if (records !== undefined && this.recordsSinceBarrier >= records && this.injector !== null && !this.closed) this.injectBarrier();
       },
-      error: (err) => injector.error(err),
+      error: (err) => {
+        if (this.stopId === 0) injector.error(err);
+      },
       complete: () => {
+        if (this.stopId !== 0) return; // stopped: the operators' input does not end
         this.injector = null;
         this.sourceDone = true;
         injector.complete();
@@ -495,7 +542,7 @@ export class CheckpointRun {
     this.sequence = 0;
     const outputs = this.epochOutputs;
     this.epochOutputs = [];
-    this.saver.enqueue({ checkpoint, outputs, final: false });
+    this.saver.enqueue({ checkpoint, outputs, final: false, stop: checkpointId === this.stopId });
   }
 
   /** The error for barrier `lost`, which never reached the end of the pipeline although `evidence`. */
@@ -523,7 +570,7 @@ export class CheckpointRun {
     }
     const outputs = this.epochOutputs;
     this.epochOutputs = [];
-    this.saver.enqueue({ checkpoint, outputs, final: true });
+    this.saver.enqueue({ checkpoint, outputs, final: true, stop: false });
   }
 
   /**
@@ -612,6 +659,17 @@ export class CheckpointRun {
       else closing.then(finish);
     };
     this.afterIo(release);
+  }
+
+  /**
+   * The stop checkpoint is durable, and its outputs emitted: the operators are unsubscribed (their in-flight calls
+   * aborted: those inputs are in the checkpoint), then the store and sink closed and the output completed. What
+   * the operators emitted after the stop barrier belongs to no checkpoint: the next run produces it again.
+   */
+  stopped(): void {
+    this.metrics.stops++;
+    this.work.unsubscribe();
+    this.complete();
   }
 
   /** Checkpoint `checkpointId` is durable and committed (for the saver). */

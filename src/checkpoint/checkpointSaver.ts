@@ -29,6 +29,8 @@ export interface CommitJob {
   readonly outputs: CheckpointedOutput<unknown>[];
   /** True for the checkpoint taken once the pipeline has drained. */
   readonly final: boolean;
+  /** True for the checkpoint that stops the run (the `stop` option): once durable, the run ends. */
+  readonly stop: boolean;
 }
 
 
@@ -55,6 +57,8 @@ export interface SaverHost {
   fail(err: unknown): void;
   /** The final checkpoint is durable: close and complete. */
   complete(): void;
+  /** The stop checkpoint is durable: stop the operators, close and complete. */
+  stopped(): void;
 }
 
 /**
@@ -164,6 +168,10 @@ export class CheckpointSaver {
         this.run.complete();
         return;
       }
+      if (job.stop) {
+        this.run.stopped();
+        return;
+      }
       this.committing = false;
       this.processCommits();
     };
@@ -209,8 +217,9 @@ export class CheckpointSaver {
     else this.carried = staged;
     const next = (): void => {
       if (this.run.closed) return;
-      if (job.final) {
-        // Completing now would drop the last epoch's outputs: fail instead, and a restart resumes.
+      if (job.final || job.stop) {
+        // Completing now would drop the last epoch's outputs (or, for a stop, claim a checkpoint that does not
+        // exist): fail instead, and a restart resumes from the previous checkpoint.
         this.run.fail(error);
         return;
       }

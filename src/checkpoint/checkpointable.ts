@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Observable, type ObservableInput, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { type StreamElement, type StreamRecord } from '../elements/streamElement.js';
 import { describe } from '../shared/describe.js';
 import { CheckpointRun } from './checkpointRun.js';
@@ -104,6 +104,18 @@ export interface CheckpointableOptions<T, P, S = unknown> {
    * @default undefined
    */
   readonly metrics?: CheckpointMetrics | undefined;
+  /**
+   * A notifier (an Observable, a Promise, anything `from()` takes): when it first emits, the run stops with a
+   * final checkpoint, as Flink's stop-with-savepoint does (without `--drain`). The source stops reading, a
+   * barrier follows the last record read, and once that checkpoint is durable (its outputs committed and
+   * emitted) the operators are unsubscribed, the store and sink closed, and the output completes. The input
+   * does not end: no end-of-input timers fire and nothing is flushed, so the next run resumes from that
+   * checkpoint as if never stopped. A stop after the source has ended lets the pipeline drain as usual. If the
+   * stop checkpoint fails, the output errors with the failure (the previous checkpoint still stands); an error
+   * from the notifier errors the output, as with `takeUntil`.
+   * @default undefined (the run ends when its source ends)
+   */
+  readonly stop?: ObservableInput<unknown> | undefined;
 }
 
 /**
@@ -170,7 +182,7 @@ export interface CheckpointableJob<T, S = unknown> {
 }
 
 const NAME = 'checkpointable';
-const KNOWN_OPTIONS = ['source', 'every', 'store', 'delivery', 'sink', 'codec', 'scheduler', 'onWarning', 'metrics'] as const;
+const KNOWN_OPTIONS = ['source', 'every', 'store', 'delivery', 'sink', 'codec', 'scheduler', 'onWarning', 'metrics', 'stop'] as const;
 
 /**
  * Runs a pipeline of sluice operators over a replayable source with Flink's checkpointing: aligned barriers
@@ -217,7 +229,7 @@ function resolveOptions<T, P, S>(options: CheckpointableOptions<T, P, S>): Resol
   rejectUnknownOptions(NAME, options, KNOWN_OPTIONS);
   const {
     source, every, store = new MemoryCheckpointStore(), delivery = 'exactly-once', sink, codec = jsonCodec,
-    scheduler = asyncScheduler, onWarning, metrics,
+    scheduler = asyncScheduler, onWarning, metrics, stop,
   } = options;
   expectObject(NAME, 'source', source);
   expectFunction(NAME, 'source.open', (source as { open?: unknown }).open, false);
@@ -248,11 +260,27 @@ function resolveOptions<T, P, S>(options: CheckpointableOptions<T, P, S>): Resol
   if (metrics !== undefined && !(metrics instanceof MutableCheckpointMetrics)) {
     throw optionError(NAME, 'metrics', 'an object made by checkpointMetrics()', metrics);
   }
+  if (stop !== undefined && !isObservableInput(stop)) {
+    throw optionError(NAME, 'stop', 'an Observable, a Promise or another input from() takes', stop);
+  }
   return {
     source: source as ReplayableSource<unknown, unknown>, records: every.records, interval: every.interval, store,
     exactlyOnce: delivery === 'exactly-once', sink: sink as CheckpointSink<unknown> | undefined, codec, scheduler,
-    onWarning, metrics,
+    onWarning, metrics, stop,
   };
+}
+
+/** The interop key of Observables from other libraries, as RxJS reads it. */
+const OBSERVABLE: PropertyKey = (Symbol as { observable?: symbol }).observable ?? '@@observable';
+
+/** What `from()` takes: an Observable (or interop), a Promise-like, an (async) iterable, a ReadableStream. */
+function isObservableInput(value: unknown): value is ObservableInput<unknown> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  const candidate = value as Record<PropertyKey, unknown>;
+  return typeof candidate['subscribe'] === 'function' || typeof candidate['then'] === 'function'
+    || typeof candidate[Symbol.iterator] === 'function' || typeof candidate[Symbol.asyncIterator] === 'function'
+    || typeof candidate['getReader'] === 'function'
+    || typeof candidate[OBSERVABLE] === 'function';
 }
 
 /** Build-time check (Flink's uid rule): every stateful operator has an id, and no two share one. */

@@ -1,4 +1,4 @@
-import { type SchedulerLike } from 'rxjs';
+import { type ObservableInput, type SchedulerLike } from 'rxjs';
 import { type MutableCheckpointMetrics } from './checkpointMetrics.js';
 import { type CheckpointCodec } from './codec.js';
 import { type CheckpointSink } from './sink.js';
@@ -18,4 +18,5 @@ export interface ResolvedCheckpointableOptions {
   readonly scheduler: SchedulerLike;
   readonly onWarning: ((warning: CheckpointWarning) => void) | undefined;
   readonly metrics: MutableCheckpointMetrics | undefined;
+  readonly stop: ObservableInput<unknown> | undefined;
 }
