@@ -1,0 +1,159 @@
+// One run of the job: prepare the input, start the service, run (or resume) the pipeline with a live display,
+// and print the summary. Ctrl-C stops it with a final checkpoint; a second Ctrl-C exits at once (the next run
+// resumes from the last checkpoint, as after a crash).
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { Subject } from 'rxjs';
+import { jsonCodec, readLatestCheckpoint } from 'rxjs-sluice';
+import { FileCheckpointStore, readCommittedElements } from 'rxjs-sluice/node';
+import { ensureInput } from './input.mjs';
+import { buildJob } from './pipeline.mjs';
+import { startProgress } from './progress.mjs';
+import { serviceClient } from './client.mjs';
+import { startServiceProcess } from './service.mjs';
+import { LatencyHistogram, count, summaryFigures, summaryLines } from './summary.mjs';
+
+/** The paths of a work directory. */
+export function layout(dir) {
+  const root = resolve(dir);
+  const state = join(root, 'job');
+  return {
+    root, inputDir: join(root, 'input'), state, identity: join(state, 'job.json'), checkpoints: join(state, 'checkpoints'),
+    output: join(state, 'output'), windows: join(state, 'results', 'windows.ndjson'), late: join(state, 'results', 'late.ndjson'),
+    summary: join(state, 'results', 'summary.json'),
+  };
+}
+
+/** How many events (lines) the input holds before byte `offset`: where a resumed run starts. */
+function linesBefore(path, offset) {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let lines = 0;
+    for (let at = 0; at < offset;) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, offset - at), at);
+      if (n === 0) break;
+      for (let i = buffer.indexOf(10, 0); i !== -1 && i < n; i = buffer.indexOf(10, i + 1)) lines++;
+      at += n;
+    }
+    return lines;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The committed output, canonical: windows sorted by (window, country), late events by id. The same input gives
+ * the same files, whether the run was interrupted or not.
+ */
+export function canonicalResults(outputDir) {
+  const windows = [];
+  const lates = [];
+  for (const element of readCommittedElements(outputDir)) {
+    if (element.kind === 'record') windows.push(element.value);
+    else if (element.tag === 'late') lates.push(element.value);
+  }
+  windows.sort((a, b) => (a.window < b.window ? -1 : a.window > b.window ? 1 : a.country < b.country ? -1 : a.country > b.country ? 1 : 0));
+  lates.sort((a, b) => a.id - b.id);
+  const lines = (rows) => rows.map((row) => `${JSON.stringify(row)}\n`).join('');
+  return { windows: lines(windows), late: lines(lates), windowCount: windows.length, lateCount: lates.length };
+}
+
+/** Tells a parent process (the --verify mode) how the run goes, when there is one. */
+const report = (message) => { if (process.send && process.connected) process.send(message); };
+
+/** Runs the job once with `settings`. Resolves to the process exit code. */
+export async function runJob(settings, out = process.stdout) {
+  const paths = layout(settings.dir);
+  const mode = settings.progress === 'auto' ? (out.isTTY ? 'tty' : 'lines') : settings.progress;
+  const say = (line) => out.write(`${line}\n`);
+  if (settings.fresh) rmSync(paths.state, { recursive: true, force: true });
+
+  const input = await ensureInput(paths.inputDir, settings.events, settings.seed, () => {});
+  say(`${input.reused ? 'Input' : 'Generated input'}: ${relative(process.cwd(), input.path) || input.path} (${count(input.events)} click events, ${count(input.lateEvents)} of them very late; ${(input.bytes / 2 ** 20).toFixed(1)} MiB)`);
+
+  // The state belongs to one input and one mode: resuming it with another would mix two different jobs.
+  const identity = { input: basename(input.path), mode: settings.perRecord ? 'per-record' : 'batch' };
+  mkdirSync(paths.state, { recursive: true });
+  if (existsSync(paths.identity)) {
+    const previous = JSON.parse(readFileSync(paths.identity, 'utf8'));
+    if (previous.input !== identity.input || previous.mode !== identity.mode) {
+      say(`${paths.state} holds a run over ${previous.input} in ${previous.mode} mode, not ${identity.input} in ${identity.mode} mode.`);
+      say('Add --fresh to start over, or --dir <another directory>.');
+      return 2;
+    }
+  } else writeFileSync(paths.identity, `${JSON.stringify(identity)}\n`);
+
+  const store = new FileCheckpointStore(paths.checkpoints);
+  const latest = await readLatestCheckpoint(store);
+  if (latest?.final) {
+    say(`This job has already finished (checkpoint ${latest.checkpointId}). Its results: ${relative(process.cwd(), paths.windows)} and ${relative(process.cwd(), paths.late)}.`);
+    say('Add --fresh to run it again from the start.');
+    report({ start: { checkpointId: latest.checkpointId, event: settings.events, final: true } });
+    return 0;
+  }
+  const offset = latest?.position ? Number(jsonCodec.decode(latest.position)) : 0;
+  const eventsBefore = offset > 0 ? linesBefore(input.path, offset) : 0;
+  say(latest
+    ? `Resuming from checkpoint ${latest.checkpointId}: byte ${count(offset)} of the input, event ${count(eventsBefore)} of ${count(input.events)}.`
+    : 'Starting from the beginning.');
+  report({ start: { checkpointId: latest?.checkpointId ?? null, event: eventsBefore } });
+
+  const service = await startServiceProcess({ latency: settings.latency, failureRate: settings.failureRate, slowRate: settings.slowRate, slowMs: settings.slowMs });
+  const client = serviceClient(service.url, settings.concurrency);
+  say(`Lookup service: ${service.url} (pid ${service.pid}); ${settings.perRecord ? `one GET /users/<id> per event, ${settings.concurrency} at once` : `POST /users:batchGet, ${settings.batchSize} events a batch, ${settings.concurrency} batches at once`}.`);
+
+  const stop = new Subject();
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) process.exit(130); // a second Ctrl-C: leave now; the next run resumes from the last checkpoint
+    stopping = true;
+    out.write('\nStopping: taking a final checkpoint (Ctrl-C again to quit at once)...\n');
+    stop.next();
+  };
+  process.on('SIGINT', onSigint);
+
+  const latencies = new LatencyHistogram();
+  const warnings = [];
+  const built = buildJob({ settings, inputPath: input.path, store, stateDir: paths.state, client, latencies, stop, onWarning: (w) => warnings.push(w) });
+  const job = { ...built, events: input.events, eventsBefore, startedAt: performance.now(), lastSample: null };
+  const title = `rxjs-sluice main job: ${basename(input.path)}${latest ? ` (resumed from checkpoint ${latest.checkpointId})` : ''}`;
+  const stopDisplay = startProgress(job, mode, title, out);
+  const ipcTicker = process.send ? setInterval(() => report({ read: eventsBefore + job.metrics.source.read, checkpoint: job.metrics.checkpoints.lastCompletedId, ...(process.env.JOB_TRACE ? { s: job.metrics.checkpoints.started, p: job.metrics.checkpoints.inProgress, f: job.metrics.enrich.inFlight, e: job.metrics.enrich.emitted, b: job.metrics.enrich.batchesInFlight, w: job.metrics.windows.records } : {}) }), 5) : null;
+
+  let failure = null;
+  await new Promise((done) => built.output.subscribe({ error: (err) => { failure = err; done(); }, complete: done }));
+  const elapsedMs = performance.now() - job.startedAt;
+  if (ipcTicker) clearInterval(ipcTicker);
+  stopDisplay();
+  process.off('SIGINT', onSigint);
+  const serviceStats = await service.stats().catch(() => null);
+  client.close();
+  await service.stop();
+  for (const w of warnings) say(`warning: ${w.message ?? JSON.stringify(w)}`);
+
+  if (failure) {
+    say(`The job failed: ${failure.name}: ${failure.message}`);
+    say(`Its last checkpoint is ${job.metrics.checkpoints.lastCompletedId || 'none'}; run it again to resume from there.`);
+    return 1;
+  }
+  const outcome = job.metrics.checkpoints.stops > 0 ? 'stopped' : 'completed';
+  const where = [];
+  if (outcome === 'completed') {
+    const results = canonicalResults(paths.output);
+    mkdirSync(join(paths.state, 'results'), { recursive: true });
+    writeFileSync(paths.windows, results.windows);
+    writeFileSync(paths.late, results.late);
+    where.push(`output      ${relative(process.cwd(), paths.windows)} (${count(results.windowCount)} per-country minutes), ${relative(process.cwd(), paths.late)} (${count(results.lateCount)} late events; the input holds ${count(input.lateEvents)} very late ones)`);
+    if (latest) where.push(`            (the figures above are this run's; the files hold the whole job's output)`);
+    where.push(`            committed exactly once by the FileSink in ${relative(process.cwd(), paths.output)}/ (read it with readCommitted)`);
+  }
+  const figures = summaryFigures({
+    outcome, readThisRun: job.metrics.source.read, elapsedMs, latencies, metrics: job.metrics, progress: job.progress,
+    perRecord: settings.perRecord, service: serviceStats,
+  });
+  if (outcome === 'completed') writeFileSync(paths.summary, `${JSON.stringify({ ...figures, resumedFrom: latest?.checkpointId ?? null, inputLateEvents: input.lateEvents }, null, 2)}\n`);
+  say('');
+  for (const line of summaryLines(figures, where)) say(line);
+  return 0;
+}
