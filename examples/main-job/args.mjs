@@ -21,6 +21,7 @@ const FLAGS = [
   ['batch-size', 'number', 500, [1, 1_000, true], 'events per call to POST /users:batchGet (the service takes 1000 at most)'],
   ['linger', 'number', 5, [0, 60_000, false], 'ms a batch waits to fill before it is sent anyway'],
   ['concurrency', 'number', 'auto', [1, 10_000, true], 'calls in flight at once: batches (auto: 4), or events with --per-record (auto: 64)'],
+  ['adaptive', 'string', 'off', ['off', 'aimd', 'gradient'], 'adapt the calls in flight to the service (at most --concurrency; 503s count as overload)'],
   ['timeout', 'number', 30_000, [1, 2 ** 31 - 1, false], 'ms each event may spend on its lookup, retries included'],
   ['retries', 'number', 8, [0, 100, true], 'retries of a failed call, with exponential backoff from 20 ms'],
   ['checkpoint-ms', 'number', 1_000, [1, 2 ** 31 - 1, false], 'ms between checkpoints'],

@@ -97,6 +97,8 @@ export function buildJob({ settings, inputPath, store, stateDir, client, latenci
     onError: (_err, click) => fallback('error')(click),
     onTimeout: fallback('timeout'),
     metrics: metrics.enrich,
+    // --adaptive: the calls in flight follow what the service sustains, up to --concurrency (docs/protecting-services.md).
+    ...(settings.adaptive === 'off' ? {} : { concurrency: { adaptive: { limiter: settings.adaptive, isOverload: (err) => err?.status === 503 } } }),
   };
   const enrichStage = settings.perRecord
     ? asyncWaitUnordered(recordLookup(client, latencies), { ...shared, capacity: settings.concurrency })

@@ -20,7 +20,7 @@ export function progressView(job, now) {
     read, total: job.events, share: job.events > 0 ? read / job.events : 1,
     perSecond: recent, average: (source.read / elapsed) * 1_000,
     enriched: enrich.emitted, windows: metrics.windows.emitted, late: metrics.windows.sideOutputs,
-    inFlight: enrich.inFlight, batchesInFlight: enrich.batchesInFlight ?? null, retries: enrich.retried,
+    inFlight: enrich.inFlight, batchesInFlight: enrich.batchesInFlight ?? null, retries: enrich.retried, limit: enrich.concurrencyLimit,
     fallbacks: progress.fallbacks, watermark: progress.watermark,
     checkpoints: metrics.checkpoints.completed, lastCheckpoint: metrics.checkpoints.lastCompletedId,
     pausedShare: source.backPressuredTime / elapsed, paused: source.paused > 0, elapsed,
@@ -30,7 +30,8 @@ export function progressView(job, now) {
 /** The panel's lines. */
 export function panelLines(view, title) {
   const v = view;
-  const calls = v.batchesInFlight === null ? `${count(v.inFlight)} calls in flight` : `${count(v.batchesInFlight)} batches in flight (${count(v.inFlight)} events)`;
+  const calls = (v.batchesInFlight === null ? `${count(v.inFlight)} calls in flight` : `${count(v.batchesInFlight)} batches in flight (${count(v.inFlight)} events)`)
+    + (v.limit === null ? '' : ` (adaptive limit ${count(v.limit)})`);
   return [
     title,
     `  read        ${count(v.read)} / ${count(v.total)}  ${bar(v.share)} ${(v.share * 100).toFixed(0).padStart(3)}%   ${count(v.perSecond)} events/s`,
@@ -44,7 +45,8 @@ export function panelLines(view, title) {
 /** The single line for logs. */
 export function progressLine(view) {
   const v = view;
-  const calls = v.batchesInFlight === null ? `${count(v.inFlight)} calls` : `${count(v.batchesInFlight)} batches`;
+  const calls = (v.batchesInFlight === null ? `${count(v.inFlight)} calls` : `${count(v.batchesInFlight)} batches`)
+    + (v.limit === null ? '' : ` (limit ${count(v.limit)})`);
   return `[${duration(v.elapsed).padStart(8)}] read ${count(v.read)}/${count(v.total)} (${(v.share * 100).toFixed(0)}%) ${count(v.perSecond)} ev/s`
     + ` | in flight ${calls} | retries ${count(v.retries)} | late ${count(v.late)} | watermark ${eventTime(v.watermark)}`
     + ` | checkpoints ${count(v.checkpoints)} | held back ${(v.pausedShare * 100).toFixed(0)}%`;

@@ -16,7 +16,7 @@ const cli = fileURLToPath(new URL('./cli.mjs', import.meta.url));
 function childFlags(settings) {
   const flags = ['--events', settings.events, '--seed', settings.seed, '--latency', settings.latency, '--failure-rate', settings.failureRate,
     '--slow-rate', settings.slowRate, '--slow-ms', settings.slowMs, '--batch-size', settings.batchSize, '--linger', settings.linger,
-    '--concurrency', settings.concurrency, '--timeout', settings.timeout, '--retries', settings.retries,
+    '--concurrency', settings.concurrency, '--timeout', settings.timeout, '--retries', settings.retries, '--adaptive', settings.adaptive,
     // Checkpoints often enough that every kill has some to resume from.
     '--checkpoint-ms', Math.min(settings.checkpointMs, 100), '--checkpoint-records', settings.checkpointRecords || Math.max(1_000, Math.ceil(settings.events / 20)),
     '--progress', 'none'];

@@ -49,7 +49,7 @@ describe('the main job: arguments', () => {
       console.log(JSON.stringify([parseJobArgs([]), parseJobArgs(['--events', '2e4', '--batch-size', '250', '--latency', '0.5', '--fresh']), parseJobArgs(['--per-record'])]));
     `) as Array<Record<string, unknown>>;
     // Assert
-    expect(defaults).toMatchObject({ events: 1_000_000, batchSize: 500, concurrency: 4, perRecord: false, fresh: false, verify: false, dir: 'work', kills: 3 });
+    expect(defaults).toMatchObject({ events: 1_000_000, batchSize: 500, concurrency: 4, perRecord: false, fresh: false, verify: false, dir: 'work', kills: 3, adaptive: 'off' });
     expect(given).toMatchObject({ events: 20_000, batchSize: 250, latency: 0.5, fresh: true });
     expect(perRecord).toMatchObject({ perRecord: true, concurrency: 64 });
   });
@@ -59,6 +59,7 @@ describe('the main job: arguments', () => {
     [['--batch-size', '1001'], '--batch-size must be an integer from 1 to 1000, got "1001"'],
     [['--failure-rate', 'lots'], '--failure-rate must be a number from 0 to 0.9, got "lots"'],
     [['--progress', 'fancy'], '--progress must be one of auto, tty, lines, none, got "fancy"'],
+    [['--adaptive', 'vegas'], '--adaptive must be one of off, aimd, gradient, got "vegas"'],
     [['--bogus'], "Unknown option '--bogus'"],
     [['--verify', '--fresh'], '--verify always starts over'],
   ])('refuses %j with a message naming the flag and the value, exit code 2', async (args, message) => {
@@ -231,6 +232,39 @@ describe('the main job: Ctrl-C', () => {
     expect(clean.code).toBe(0);
     const results = (d: string) => ['windows', 'late'].map((f) => readFileSync(join(d, 'job', 'results', `${f}.ndjson`), 'utf8'));
     expect(results(dir)).toEqual(results(reference));
+  }, 90_000);
+});
+
+describe('the main job: a second Ctrl-C', () => {
+  it('quits at once with exit code 130, and the next run resumes from the last checkpoint and completes', async () => {
+    // Arrange
+    const dir = join(work, 'double-sigint');
+    const args = ['--events', '60000', '--progress', 'none', '--checkpoint-ms', '50', '--dir', dir];
+    // Act: two SIGINTs, 150 ms apart, once the job runs
+    const quit = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let sent = false;
+      child.stdout.on('data', (c) => {
+        out += c;
+        if (!sent && out.includes('Lookup service:')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 150);
+          setTimeout(() => child.kill('SIGINT'), 300);
+        }
+      });
+      child.stderr.on('data', (c) => (out += c));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    const resumed = await job(args);
+    // Assert: it either quit at the second Ctrl-C or had already stopped cleanly at the first
+    expect([0, 130]).toContain(quit.code);
+    expect(quit.out).toContain('Stopping: taking a final checkpoint');
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain('Done: every event read');
+    const windows = readFileSync(join(dir, 'job', 'results', 'windows.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { clicks: number });
+    const late = readFileSync(join(dir, 'job', 'results', 'late.ndjson'), 'utf8').split('\n').filter(Boolean);
+    expect(windows.reduce((sum, w) => sum + w.clicks, 0) + late.length).toBe(60_000);
   }, 90_000);
 });
 
