@@ -205,7 +205,7 @@ describe('the main job: Ctrl-C', () => {
     // Arrange
     const dir = join(work, 'sigint');
     const reference = join(work, 'sigint-reference');
-    const args = ['--events', '60000', '--progress', 'none', '--checkpoint-ms', '50'];
+    const args = ['--events', '60000', '--progress', 'none', '--checkpoint-ms', '50', '--latency', '10']; // 10 ms a request: still running at the Ctrl-C
     // Act: SIGINT once the job has read something
     const stopped = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, [cli, ...args, '--dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -239,7 +239,7 @@ describe('the main job: a second Ctrl-C', () => {
   it('quits at once with exit code 130, and the next run resumes from the last checkpoint and completes', async () => {
     // Arrange
     const dir = join(work, 'double-sigint');
-    const args = ['--events', '60000', '--progress', 'none', '--checkpoint-ms', '50', '--dir', dir];
+    const args = ['--events', '60000', '--progress', 'none', '--checkpoint-ms', '50', '--latency', '10', '--dir', dir];
     // Act: two SIGINTs, 150 ms apart, once the job runs
     const quit = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
