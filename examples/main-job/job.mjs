@@ -1,7 +1,7 @@
 // One run of the job: prepare the input, start the service, run (or resume) the pipeline with a live display,
 // and print the summary. Ctrl-C stops it with a final checkpoint; a second Ctrl-C exits at once (the next run
 // resumes from the last checkpoint, as after a crash).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { Subject } from 'rxjs';
 import { jsonCodec, readLatestCheckpoint } from 'rxjs-sluice';
@@ -12,6 +12,9 @@ import { startProgress } from './progress.mjs';
 import { serviceClient } from './client.mjs';
 import { startServiceProcess } from './service.mjs';
 import { LatencyHistogram, count, summaryFigures, summaryLines } from './summary.mjs';
+
+/** Events per second end to end that the default job (1e6 events, batched, 2 ms a request) should reach. */
+export const SPEED_TARGET = 100_000;
 
 /** The paths of a work directory. */
 export function layout(dir) {
@@ -59,6 +62,25 @@ export function canonicalResults(outputDir) {
   return { windows: lines(windows), late: lines(lates), windowCount: windows.length, lateCount: lates.length };
 }
 
+/** Writes `text` to `path` through a temporary file and a rename: a kill never leaves half a file. */
+function writeAtomically(path, text) {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+/**
+ * Writes the results files from what the sink committed. Deterministic, so running it again (after a kill
+ * between the final checkpoint and these files, say) gives the same files.
+ */
+function writeResults(paths) {
+  const results = canonicalResults(paths.output);
+  mkdirSync(join(paths.state, 'results'), { recursive: true });
+  writeAtomically(paths.windows, results.windows);
+  writeAtomically(paths.late, results.late);
+  return results;
+}
+
 /** Tells a parent process (the --verify mode) how the run goes, when there is one. */
 const report = (message) => { if (process.send && process.connected) process.send(message); };
 
@@ -87,6 +109,7 @@ export async function runJob(settings, out = process.stdout) {
   const store = new FileCheckpointStore(paths.checkpoints);
   const latest = await readLatestCheckpoint(store);
   if (latest?.final) {
+    writeResults(paths); // again: a kill may have come between the final checkpoint and the files
     say(`This job has already finished (checkpoint ${latest.checkpointId}). Its results: ${relative(process.cwd(), paths.windows)} and ${relative(process.cwd(), paths.late)}.`);
     say('Add --fresh to run it again from the start.');
     report({ start: { checkpointId: latest.checkpointId, event: settings.events, final: true } });
@@ -140,10 +163,7 @@ export async function runJob(settings, out = process.stdout) {
   const outcome = job.metrics.checkpoints.stops > 0 ? 'stopped' : 'completed';
   const where = [];
   if (outcome === 'completed') {
-    const results = canonicalResults(paths.output);
-    mkdirSync(join(paths.state, 'results'), { recursive: true });
-    writeFileSync(paths.windows, results.windows);
-    writeFileSync(paths.late, results.late);
+    const results = writeResults(paths);
     where.push(`output      ${relative(process.cwd(), paths.windows)} (${count(results.windowCount)} per-country minutes), ${relative(process.cwd(), paths.late)} (${count(results.lateCount)} late events; the input holds ${count(input.lateEvents)} very late ones)`);
     if (latest) where.push(`            (the figures above are this run's; the files hold the whole job's output)`);
     where.push(`            committed exactly once by the FileSink in ${relative(process.cwd(), paths.output)}/ (read it with readCommitted)`);
@@ -151,8 +171,10 @@ export async function runJob(settings, out = process.stdout) {
   const figures = summaryFigures({
     outcome, readThisRun: job.metrics.source.read, elapsedMs, latencies, metrics: job.metrics, progress: job.progress,
     perRecord: settings.perRecord, service: serviceStats,
+    // The speed target (docs/benchmarks.md): the default job, batched, from start to end in one run.
+    targetPerSecond: settings.events === 1_000_000 && !settings.perRecord && !latest && outcome === 'completed' ? SPEED_TARGET : null,
   });
-  if (outcome === 'completed') writeFileSync(paths.summary, `${JSON.stringify({ ...figures, resumedFrom: latest?.checkpointId ?? null, inputLateEvents: input.lateEvents }, null, 2)}\n`);
+  if (outcome === 'completed') writeAtomically(paths.summary, `${JSON.stringify({ ...figures, resumedFrom: latest?.checkpointId ?? null, inputLateEvents: input.lateEvents }, null, 2)}\n`);
   say('');
   for (const line of summaryLines(figures, where)) say(line);
   return 0;

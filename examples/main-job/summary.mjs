@@ -51,6 +51,7 @@ export function summaryFigures(run) {
   const seconds = run.elapsedMs / 1_000;
   return {
     outcome: run.outcome,
+    targetPerSecond: run.targetPerSecond ?? null,
     eventsRead: run.readThisRun,
     eventsPerSecond: seconds > 0 ? run.readThisRun / seconds : 0,
     elapsedMs: run.elapsedMs,
@@ -78,7 +79,8 @@ export function summaryLines(figures, where) {
     f.outcome === 'stopped'
       ? `Stopped after checkpoint ${f.lastCheckpoint}: run \`npm start\` again to resume from it.`
       : 'Done: every event read, enriched, windowed and committed.',
-    `  events      ${count(f.eventsRead)} read in ${duration(f.elapsedMs)}: ${count(f.eventsPerSecond)} events/s end to end`,
+    `  events      ${count(f.eventsRead)} read in ${duration(f.elapsedMs)}: ${count(f.eventsPerSecond)} events/s end to end`
+      + (f.targetPerSecond === null ? '' : ` (target at this size: ${count(f.targetPerSecond)}: ${f.eventsPerSecond >= f.targetPerSecond ? 'met' : 'missed'})`),
     `  calls       ${count(f.calls)}${f.batches === null ? ' (one per event)' : ` batches of ${f.meanBatchSize.toFixed(0)} events on average`}; latency p50 ${duration(f.callP50Ms)}, p99 ${duration(f.callP99Ms)}`,
     `  failures    the service failed ${f.serviceFailures === null ? '?' : count(f.serviceFailures)} requests: ${count(f.retries)} events retried, ${count(f.timeouts)} timeouts, ${count(f.fallbacks)} fallbacks`,
     `  windows     ${count(f.windowsEmitted)} per-country minutes emitted; ${count(f.lateEvents)} late events to the side output`,

@@ -170,11 +170,13 @@ describe('the main job: the summary', () => {
 });
 
 describe('the main job: runs', () => {
-  it('a run commits every event exactly once: window clicks plus late events equal the input, and a rerun says it has finished', async () => {
+  it('a run commits every event exactly once: window clicks plus late events equal the input; a rerun says it has finished and rewrites the results', async () => {
     // Arrange
     const dir = join(work, 'run');
     // Act
     const first = await job(['--events', '5000', '--dir', dir, '--progress', 'lines']);
+    const windowsText = readFileSync(join(dir, 'job', 'results', 'windows.ndjson'), 'utf8');
+    rmSync(join(dir, 'job', 'results', 'windows.ndjson')); // as if killed between the final checkpoint and the files
     const again = await job(['--events', '5000', '--dir', dir, '--progress', 'none']);
     // Assert
     expect(first.code).toBe(0);
@@ -188,6 +190,7 @@ describe('the main job: runs', () => {
     expect(summary['inputLateEvents']).toBe(late.length);
     expect(again.code).toBe(0);
     expect(again.out).toContain('This job has already finished');
+    expect(readFileSync(join(dir, 'job', 'results', 'windows.ndjson'), 'utf8')).toBe(windowsText); // written again
   }, 60_000);
 
   it('--verify: SIGKILLed at random moments and resumed, the output equals an uninterrupted run\'s', async () => {
