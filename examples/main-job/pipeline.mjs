@@ -22,10 +22,18 @@ export const WATERMARK_INTERVAL_MS = 10;
 /** Clicks whose window had already been emitted when they arrived. */
 export const late = outputTag('late');
 
-/** A click with its user's profile; `country: 'unknown'` when the service does not know the user or gave up. */
-export const enrich = (click, profile, fallback) => ({
-  ...click, country: profile?.country ?? 'unknown', plan: profile?.plan ?? 'unknown', ...(fallback ? { fallback } : {}),
-});
+/**
+ * A click with its user's profile; `country: 'unknown'` when the service does not know the user or gave up
+ * (`fallback` then says why). Built field by field rather than spread: a million of them, all the same shape.
+ */
+export const enrich = (click, profile, fallback) => {
+  const enriched = {
+    id: click.id, user: click.user, ts: click.ts, url: click.url, dwellMs: click.dwellMs,
+    country: profile?.country ?? 'unknown', plan: profile?.plan ?? 'unknown',
+  };
+  if (fallback) enriched.fallback = fallback;
+  return enriched;
+};
 
 /** The batch call: one request for the batch's distinct users, each click given its user's profile. */
 export const batchLookup = (client, latencies) => async (clicks, { signal }) => {
