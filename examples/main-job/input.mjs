@@ -9,6 +9,7 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
+import { prng } from './random.mjs';
 import { USERS } from './users.mjs';
 
 export const EVENTS_PER_SECOND = 20;
@@ -19,18 +20,6 @@ export const LATE_MAX_MS = 12 * 60_000;
 /** 2026-01-01T00:00:00Z: where the stream's event time starts. */
 export const START_TS = Date.UTC(2026, 0, 1);
 const PAGES = ['/', '/search', '/cart', '/checkout', '/help', '/account'];
-
-/** mulberry32: a small seeded PRNG, so an input is the same on every machine. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The events of an input, one at a time (a generator, so a large input never sits in memory). */
 export function* clickEvents(count, seed) {

@@ -11,6 +11,7 @@
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { prng } from './random.mjs';
 import { userProfile } from './users.mjs';
 
 export const MAX_BATCH = 1_000;
@@ -18,17 +19,6 @@ const MAX_BODY = 1 << 20;
 
 /** @default values of the service's options. */
 export const SERVICE_DEFAULTS = { latency: 2, failureRate: 0.01, slowRate: 0.005, slowMs: 100, seed: 7 };
-
-/** mulberry32, seeded: the service's failures and slow answers are drawn from it. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The answer to one request: [status, body]. Pure, so its contract is easy to test. */
 export function answer(method, url, body) {
