@@ -7,7 +7,8 @@ import { ZERO_GAUGES, ZERO_OPTIONAL_COUNTERS, newScheduler } from '../support/ma
 
 const COUNTER_NAMES = [
   'backPressureTime', 'buffered', 'concurrencyLimit', 'emitted', 'failed', 'inFlight', 'minRtt', 'oldestInFlightAge', 'oldestInFlightSince',
-  'retried', 'retriesDenied', 'sampleRtt', 'stalls', 'started', 'succeeded', 'timedOut', 'waiting', 'waitingForCall', 'watermarksCoalesced',
+  'retried', 'retriesDenied', 'sampleRtt', 'stalls', 'started', 'succeeded', 'timedOut', 'waiting', 'waitingForCall', 'waitingForKey',
+  'watermarksCoalesced',
 ] as const;
 
 const ZERO: AsyncWaitCounters = {

@@ -78,6 +78,11 @@ export interface AsyncWaitCounters {
    * (their `timeout` runs meanwhile).
    */
   readonly waitingForCall: number;
+  /**
+   * Gauge (asyncWaitKeyed): admitted records waiting for their key's turn (`perKeyConcurrency` calls of their key
+   * are running). Counted in `inFlight` too; their `timeout` has not started. 0 for the other operators.
+   */
+  readonly waitingForKey: number;
   /** Total: retries the retry budget (`retry.budget`) refused. */
   readonly retriesDenied: number;
   /** Total: records reported as stalled (pending longer than `stallWarning`). */
@@ -128,6 +133,7 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   minRtt: number | null = null;
   sampleRtt: number | null = null;
   waitingForCall = 0;
+  waitingForKey = 0;
   retriesDenied = 0;
   stalls = 0;
   /** The running subscriptions that report to this object, for the oldest-in-flight gauges; each leaves on teardown. */
@@ -168,12 +174,12 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
 
   snapshot(): AsyncWaitCounters {
     const { started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered } = this;
-    const { concurrencyLimit, minRtt, sampleRtt, waitingForCall, retriesDenied, stalls } = this;
+    const { concurrencyLimit, minRtt, sampleRtt, waitingForCall, waitingForKey, retriesDenied, stalls } = this;
     return Object.freeze({
       started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered,
       oldestInFlightSince: this.oldestInFlightSince,
       oldestInFlightAge: this.oldestInFlightAge,
-      concurrencyLimit, minRtt, sampleRtt, waitingForCall, retriesDenied, stalls,
+      concurrencyLimit, minRtt, sampleRtt, waitingForCall, waitingForKey, retriesDenied, stalls,
     });
   }
 }
