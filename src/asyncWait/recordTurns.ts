@@ -1,3 +1,4 @@
+import { type MutableAsyncWaitMetrics } from './asyncWaitMetrics.js';
 import { type HeldRecord } from './heldRecord.js';
 
 /** What {@link RecordTurns} sees of the run it schedules for (implemented by AsyncWaitRun). */
@@ -8,6 +9,8 @@ export interface TurnHost<I, O> {
   fail(err: unknown): void;
   /** `held`, which waited for its turn, may start now: the run begins its first call (through its call gate). */
   turnCame(held: HeldRecord<I, O>): void;
+  /** The run's metrics object, where the turns keep their gauges (`activeKeys`). */
+  readonly gateCounters: MutableAsyncWaitMetrics;
 }
 
 /**

@@ -59,11 +59,6 @@ export class KeyTable<I, O> implements RecordTurns<I, O>, GroupOrder<I, O> {
     return this;
   }
 
-  /** Keys holding something now (the leak checks read it). */
-  get size(): number {
-    return this.slots.size;
-  }
-
   enter(held: HeldRecord<I, O>): boolean {
     const value = held.input!.value;
     let key: unknown;
@@ -85,6 +80,7 @@ export class KeyTable<I, O> implements RecordTurns<I, O>, GroupOrder<I, O> {
     if (slot === undefined) {
       slot = new KeySlot<I, O>(normal);
       this.slots.set(normal, slot);
+      this.host!.gateCounters.activeKeys++;
     }
     held.keySlot = slot;
     if (slot.tail === null) slot.head = held;
@@ -140,6 +136,7 @@ export class KeyTable<I, O> implements RecordTurns<I, O>, GroupOrder<I, O> {
       }
       slot.head = slot.tail = slot.next = null;
     }
+    if (this.host !== null) this.host.gateCounters.activeKeys -= this.slots.size; // the gauge is given back
     this.slots.clear();
   }
 
@@ -163,7 +160,10 @@ export class KeyTable<I, O> implements RecordTurns<I, O>, GroupOrder<I, O> {
 
   /** Deletes the entry once it holds and runs nothing. */
   private release(slot: KeySlot<I, O>): void {
-    if (slot.head === null && slot.running === 0) this.slots.delete(slot.key);
+    if (slot.head === null && slot.running === 0) {
+      this.slots.delete(slot.key);
+      this.host!.gateCounters.activeKeys--;
+    }
   }
 }
 
