@@ -117,7 +117,7 @@ export async function run({ quick = false, runs = quick ? 3 : 5, log = console.e
     },
   }));
   rows.find((r) => r.contender.startsWith('groupBy')).note =
-    'no global bound: one call per key in flight, so up to one per key at once';
+    'no global bound: one call per key at once, up to 1000 in flight';
   const keyed = m.get("asyncWaitKeyed (order: 'key')").median;
   const keyedInput = m.get("asyncWaitKeyed (order: 'input')").median;
   const ordered = m.get('asyncWaitOrdered').median;

@@ -4,12 +4,13 @@
  * random moments (a property), with each key's order kept across the restore.
  */
 import fc from 'fast-check';
-import { Subject, VirtualTimeScheduler, from, map, of, takeUntil, timer, type Observable } from 'rxjs';
+import { Subject, VirtualTimeScheduler, from, map, of, timer, type Observable } from 'rxjs';
 import {
   arraySource, asyncWaitKeyed, checkpointable, MemoryCheckpointStore,
   type CheckpointedOutput, type CheckpointStore, type ReplayableSource,
 } from 'rxjs-sluice';
 import { type CheckpointBody } from '../support/checkpoints';
+import { crashesArb, deduplicated, runToCrash, type Crash, type RunLog } from '../support/crashRuns';
 import { soak } from '../support/soak';
 
 /** The body of checkpoint `id` as written. */
@@ -78,9 +79,6 @@ describe('asyncWaitKeyed: checkpoints', () => {
 
 // ---- helpers of the crash property ---------------------------------------------------------------------------------
 
-/** Where a crash lands: at a virtual time of the run, or inside the subscriber at the run's k-th output. */
-type Crash = { readonly at: 'time'; readonly t: number } | { readonly at: 'output'; readonly k: number };
-
 interface CrashScenario {
   /** Each record's latency in virtual ms; the record's value is its index, its key the index modulo `keys`. */
   readonly values: readonly number[];
@@ -99,29 +97,14 @@ const crashScenarioArb: fc.Arbitrary<CrashScenario> = fc.record({
   perKeyConcurrency: fc.integer({ min: 1, max: 2 }),
   order: fc.constantFrom('key' as const, 'input' as const),
   every: fc.integer({ min: 1, max: 5 }),
-  crashes: fc.array(fc.record({
-    at: fc.oneof({ weight: 3, arbitrary: fc.constant('time' as const) }, { weight: 1, arbitrary: fc.constant('output' as const) }),
-    permille: fc.integer({ min: 0, max: 1000 }),
-  }), { minLength: 1, maxLength: 3 }),
-}).map(({ crashes, ...scenario }) => {
-  const length = scenario.values.length * 10 + 5; // one key at a time: at most every latency in a row
-  return {
-    ...scenario,
-    perKeyConcurrency: Math.min(scenario.perKeyConcurrency, scenario.capacity),
-    crashes: crashes.map(({ at, permille }): Crash => (at === 'time'
-      ? { at, t: Math.floor((permille / 1000) * length) }
-      : { at, k: 1 + Math.floor((permille / 1000) * scenario.values.length) })),
-  };
-});
-
-interface RunLog {
-  readonly outputs: CheckpointedOutput<number>[];
-  readonly completed: boolean;
-  readonly error: unknown;
-}
+}).chain((scenario) => crashesArb(scenario.values.length * 10 + 5, scenario.values.length).map((crashes) => ({
+  ...scenario,
+  perKeyConcurrency: Math.min(scenario.perKeyConcurrency, scenario.capacity),
+  crashes,
+})));
 
 /** One run of the job over `store`, in a virtual time of its own, to its end or its crash. */
-function runJob(scenario: CrashScenario, store: CheckpointStore, crash: Crash | undefined): RunLog {
+function runJob(scenario: CrashScenario, store: CheckpointStore, crash: Crash | undefined): RunLog<number> {
   const scheduler = new VirtualTimeScheduler(undefined, Infinity);
   const ids = scenario.values.map((_, i) => i);
   const job = checkpointable({ source: arraySource(ids, { scheduler }), store, every: { records: scenario.every }, scheduler });
@@ -129,50 +112,5 @@ function runJob(scenario: CrashScenario, store: CheckpointStore, crash: Crash | 
     id: 'op', key: (i) => i % scenario.keys, capacity: scenario.capacity, perKeyConcurrency: scenario.perKeyConcurrency,
     order: scenario.order, scheduler,
   });
-  const outputs: CheckpointedOutput<number>[] = [];
-  let completed = false;
-  let crashed = false;
-  let error: unknown;
-  const crash$ = new Subject<void>();
-  const doCrash = (): void => {
-    if (completed || crashed) return;
-    crashed = true;
-    crash$.next();
-  };
-  // The crash is outside the pipeline: a takeUntil inside it would end the pipeline, which then takes its final checkpoint.
-  job.pipe(operator).pipe(takeUntil(crash$)).subscribe({
-    next: (output) => {
-      outputs.push(output);
-      if (crash?.at === 'output' && outputs.length === crash.k) doCrash();
-    },
-    error: (err: unknown) => (error = err),
-    complete: () => {
-      if (!crashed) completed = true;
-    },
-  });
-  if (crash?.at === 'time') scheduler.schedule(doCrash, crash.t);
-  scheduler.flush();
-  return { outputs, completed, error };
-}
-
-/** What an idempotent consumer keeps of the runs: each stamp's first output, in order; a repeat must be identical. */
-function deduplicated(runs: readonly RunLog[]): { committed: number[]; conflicts: string[] } {
-  const seen = new Map<string, number>();
-  const committed: number[] = [];
-  const conflicts: string[] = [];
-  for (const run of runs) {
-    for (const { checkpointId, sequence, element } of run.outputs) {
-      if (element.kind !== 'record') continue;
-      const stamp = `${checkpointId}:${sequence}`;
-      const value = element.value;
-      const first = seen.get(stamp);
-      if (first === undefined) {
-        seen.set(stamp, value);
-        committed.push(value);
-      } else if (first !== value) {
-        conflicts.push(`${stamp}: ${first} then ${value}`);
-      }
-    }
-  }
-  return { committed, conflicts };
+  return runToCrash(job.pipe(operator), scheduler, crash);
 }

@@ -1,22 +1,12 @@
-import { setFlagsFromString } from 'v8';
-import { runInNewContext } from 'vm';
 import { Subject } from 'rxjs';
 import { asyncWaitKeyed, asyncWaitMetrics, record, type StreamElement } from 'rxjs-sluice';
+import { settledHeap } from '../support/heap';
 import { soak } from '../support/soak';
 
 /**
  * Per-key bookkeeping follows what is held, not how many keys were seen: a stream of a million distinct keys must
- * not grow the heap. Measured after a full gc (the flag is set at run time and gc() taken from a fresh context).
+ * not grow the heap. Measured after a full gc (spec/support/heap.ts).
  */
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-async function settledHeap(): Promise<number> {
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const DISTINCT_KEYS = soak(300_000, 1_000_000);
 
