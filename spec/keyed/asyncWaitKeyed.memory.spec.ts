@@ -8,7 +8,7 @@ import { soak } from '../support/soak';
  * not grow the heap. Measured after a full gc (spec/support/heap.ts).
  */
 
-const DISTINCT_KEYS = soak(300_000, 1_000_000);
+const DISTINCT_KEYS = soak(200_000, 1_000_000);
 
 describe('asyncWaitKeyed memory', () => {
   it.each([
