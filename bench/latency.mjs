@@ -9,7 +9,7 @@ const CAPACITY = 100;
 const SEED = 0x5eed;
 
 /** mulberry32: a small seeded PRNG with a good spread, returning floats in [0, 1). */
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

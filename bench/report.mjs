@@ -422,6 +422,14 @@ const SCENARIO_NOTES = {
     + 'and range over the run; minRtt is the limiter\'s at the end, sampleRtt the median of the samples. One run each, '
     + 'after a warm-up at N/10. The chart shows the limit (a fixed capacity as a flat line) and the p50 call latency '
     + 'over time, in buckets of at least 20 ms.',
+  keyed: 'Each record\'s key is drawn uniformly from 1000 by a seeded generator, and its call is the latency scenario\'s '
+    + 'real `setTimeout` of 1-20 ms (the same seeded sequence); capacity 100 for every sluice operator. With 100 records '
+    + 'held and 1000 keys, about 1 record in 10 finds its key busy and waits, holding its slot. Contenders: '
+    + '`asyncWaitUnordered` (no order: the ceiling), `asyncWaitKeyed` in `order: \'key\'` (the default) and '
+    + '`\'input\'`, `asyncWaitOrdered`, and `groupBy(key)` + `map(g => g.pipe(concatMap(fn)))` + `mergeAll()`, which '
+    + 'has no global bound: it runs one call per key at once, up to 1000. Warm-ups at N/10, then rounds (each round runs '
+    + 'every contender once). Every run is checked: the sum (each record once), each key\'s order for the per-key '
+    + 'contenders, and input order for the ordered ones. "vs unordered" is unordered\'s time over this one\'s.',
   watermarks: '`asyncWaitUnordered`, `fn = x => Promise.resolve(2 * x)`, capacity 100. Both sources are the same '
     + 'synchronous `new Observable` loop; one also emits `watermark(i)` after every 10th record. Only records are counted '
     + 'toward throughput (the watermark count is checked too).',
@@ -465,7 +473,7 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('npm run bench -- --only=flood,timers       # some scenarios only: prints only (add --write to write)');
   md.push('```');
   md.push('');
-  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, `flowControl`, `saturation`, one file each in `bench/`. '
+  md.push('Scenarios: `flood`, `syncInner`, `latency`, `memory`, `timers`, `watermarks`, `batching`, `flowControl`, `saturation`, `keyed`, one file each in `bench/`. '
     + 'Exit code 0 even when a target fails (the report says FAIL); non-zero only on an exception, such as a contender '
     + 'returning a wrong result.');
   md.push('');

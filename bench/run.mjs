@@ -1,7 +1,7 @@
 // The benchmark suite. `npm run bench` builds the package, then runs this with --expose-gc.
 //   --quick            smaller N and 3 runs (memory: 1): a spot check in a minute or two; prints only
 //   --only=a,b         run only these scenarios (flood, syncInner, latency, memory, timers, watermarks, batching,
-//                      flowControl, saturation, mainJob); prints only
+//                      flowControl, saturation, keyed, mainJob); prints only
 //   --write            also write docs/benchmarks.md (+ docs/benchmarks-flood.svg when flood ran, and
 //                      docs/protecting-services-saturation.svg when saturation ran) with --quick/--only
 // A full run (no --quick, no --only) always writes the docs. Progress goes to stderr, the report to stdout.
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo } from './harness.mjs';
 import { printReport, writeDocs } from './report.mjs';
 
-const SCENARIOS = ['flood', 'syncInner', 'latency', 'memory', 'timers', 'watermarks', 'batching', 'flowControl', 'saturation', 'mainJob'];
+const SCENARIOS = ['flood', 'syncInner', 'latency', 'memory', 'timers', 'watermarks', 'batching', 'flowControl', 'saturation', 'keyed', 'mainJob'];
 
 function parseArgs(argv) {
   const opts = { quick: false, write: false, only: undefined };

@@ -10,6 +10,7 @@ import {
 const EXPECTED_RUNTIME_EXPORTS = [
   'AsyncBatchError',
   'AsyncCallError',
+  'AsyncKeyError',
   'AsyncTimeoutError',
   'CheckpointBindingError',
   'CheckpointCorruptError',
@@ -25,6 +26,7 @@ const EXPECTED_RUNTIME_EXPORTS = [
   'asyncBatchMetrics',
   'asyncBatchOrdered',
   'asyncBatchUnordered',
+  'asyncWaitKeyed',
   'asyncWaitMetrics',
   'asyncWaitOrdered',
   'asyncWaitUnordered',

@@ -15,6 +15,9 @@ export { toRecords } from './elements/toRecords.js';
 export { values } from './elements/values.js';
 export { asyncWaitOrdered } from './asyncWait/asyncWaitOrdered.js';
 export { asyncWaitUnordered } from './asyncWait/asyncWaitUnordered.js';
+export { asyncWaitKeyed } from './keyed/asyncWaitKeyed.js';
+export type { AsyncWaitKeyedOptions, AsyncWaitKeyedValuesOptions, KeyedOptions } from './keyed/options.js';
+export { AsyncKeyError } from './keyed/AsyncKeyError.js';
 export type {
   AsyncWaitOptions, AsyncWaitValuesOptions, AsyncFunction, AsyncCallContext, AsyncRetryOptions, RetryDelay, RetryReason, ExponentialBackoff,
 } from './asyncWait/options.js';

@@ -1,28 +1,16 @@
-import { setFlagsFromString } from 'v8';
-import { runInNewContext } from 'vm';
 import { NEVER, Subject, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, outputTag, record, sideOutput, watermark,
   type AsyncCallContext, type AsyncFunction, type StreamElement,
 } from 'rxjs-sluice';
+import { settledHeap } from '../support/heap';
 
 /**
  * Memory stays O(capacity) whatever the latency pattern: a record that sits in flight for a long time (a call
  * that hangs, or a long retry wait, under a long timeout) must not make the operator keep every record that
- * passed it in the meantime. Measured on the heap after a full gc: the specs run without --expose-gc, so the
- * flag is set at run time and gc() is taken from a fresh context, where V8 then installs it.
+ * passed it in the meantime. Measured on the heap after a full gc (spec/support/heap.ts).
  */
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Heap in use after a full collection, once the current job has ended (so WeakRef targets may go too). */
-async function settledHeap(): Promise<number> {
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** The runtime's WeakRef (Node 14.6+), typed here: the project's type library is ES2020, which predates it. */
 interface Weak<T extends object> {

@@ -6,8 +6,9 @@ import {
 import { ZERO_GAUGES, ZERO_OPTIONAL_COUNTERS, newScheduler } from '../support/marbles';
 
 const COUNTER_NAMES = [
-  'backPressureTime', 'buffered', 'concurrencyLimit', 'emitted', 'failed', 'inFlight', 'minRtt', 'oldestInFlightAge', 'oldestInFlightSince',
-  'retried', 'retriesDenied', 'sampleRtt', 'stalls', 'started', 'succeeded', 'timedOut', 'waiting', 'waitingForCall', 'watermarksCoalesced',
+  'activeKeys', 'backPressureTime', 'buffered', 'concurrencyLimit', 'emitted', 'failed', 'inFlight', 'minRtt', 'oldestInFlightAge',
+  'oldestInFlightSince', 'retried', 'retriesDenied', 'sampleRtt', 'stalls', 'started', 'succeeded', 'timedOut', 'waiting', 'waitingForCall', 'waitingForKey',
+  'watermarksCoalesced',
 ] as const;
 
 const ZERO: AsyncWaitCounters = {

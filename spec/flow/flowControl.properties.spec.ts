@@ -21,18 +21,18 @@
  */
 import fc from 'fast-check';
 import {
-  Subject, VirtualTimeScheduler, filter, from, map, mergeMap, of, takeUntil, tap, type Observable, type OperatorFunction,
-  type SchedulerLike,
+  VirtualTimeScheduler, filter, from, map, mergeMap, of, tap, type Observable, type OperatorFunction, type SchedulerLike,
 } from 'rxjs';
 import {
   arraySource, checkpointable, MemoryCheckpointStore, pulled, readLatestCheckpoint, sourceMetrics,
-  type CheckpointedOutput, type CheckpointStore, type StreamElement,
+  type CheckpointStore, type StreamElement,
 } from 'rxjs-sluice';
 import { fcRxScheduler } from '../support/asyncWaitHarness';
 import {
   FLOW_KINDS, elementsOperator, heldBy, indices, isOrdered, valuesOperator, type BatchKnobs, type FlowKind, type Latency,
 } from '../support/flowHarness';
 import { soak } from '../support/soak';
+import { crashesArb, deduplicated, runToCrash, type Crash, type RunLog } from '../support/crashRuns';
 
 /** Runs per property: the soak variant (SLUICE_FULL=1, set by CI) tries five times as many scenarios. */
 const NUM_RUNS = soak(100, 500);
@@ -285,9 +285,6 @@ describe('flow control: properties', () => {
 
 // ---- helpers of the crash property ---------------------------------------------------------------------------------
 
-/** Where a crash lands: at a virtual time of the run, or inside the subscriber at the run's k-th output. */
-type Crash = { readonly at: 'time'; readonly t: number } | { readonly at: 'output'; readonly k: number };
-
 interface CrashScenario {
   readonly values: readonly number[];
   readonly kind: 'asyncWaitOrdered' | 'asyncBatchOrdered';
@@ -306,20 +303,11 @@ const crashScenarioArb: fc.Arbitrary<CrashScenario> = fc.record({
   latencies: latenciesArb,
   batch: batchArb,
   every: fc.integer({ min: 1, max: 5 }),
-  crashes: fc.array(fc.record({
-    at: fc.oneof({ weight: 3, arbitrary: fc.constant('time' as const) }, { weight: 1, arbitrary: fc.constant('output' as const) }),
-    permille: fc.integer({ min: 0, max: 1000 }),
-  }), { minLength: 1, maxLength: 3 }),
-}).map(({ crashes, ...scenario }) => {
+}).chain((scenario) => {
   // A crash lands somewhere in the run: the run takes about (values / capacity) × the longest latency.
   const longest = Math.max(1, ...scenario.latencies.map((l) => (l === 'sync' ? 0 : l)));
   const length = Math.ceil(scenario.values.length / scenario.capacity + 1) * longest + 5;
-  return {
-    ...scenario,
-    crashes: crashes.map(({ at, permille }): Crash => (at === 'time'
-      ? { at, t: Math.floor((permille / 1000) * length) }
-      : { at, k: 1 + Math.floor((permille / 1000) * scenario.values.length) })),
-  };
+  return crashesArb(length, scenario.values.length).map((crashes) => ({ ...scenario, crashes }));
 });
 
 /** A MemoryCheckpointStore that keeps every checkpoint, and the text of every write, in order. */
@@ -350,62 +338,12 @@ async function snapshotSizes(written: ReadonlyArray<[number, string]>): Promise<
   return sizes;
 }
 
-interface RunLog {
-  readonly outputs: CheckpointedOutput<number>[];
-  readonly completed: boolean;
-  readonly error: unknown;
-}
-
 /** One run of the job over `store`, in a virtual time of its own, to its end or its crash. */
-function runJob(scenario: CrashScenario, store: CheckpointStore, crash: Crash | undefined): RunLog {
+function runJob(scenario: CrashScenario, store: CheckpointStore, crash: Crash | undefined): RunLog<number> {
   const scheduler = new VirtualTimeScheduler();
   const { operator } = elementsOperator(scenario.kind, {
     capacity: scenario.capacity, latency: latencyOf(scenario.latencies), scheduler, batch: scenario.batch, id: 'op',
   });
   const job = checkpointable({ source: arraySource(scenario.values, { scheduler }), store, every: { records: scenario.every }, scheduler });
-  const outputs: CheckpointedOutput<number>[] = [];
-  let completed = false;
-  let crashed = false;
-  let error: unknown;
-  const crash$ = new Subject<void>();
-  const doCrash = (): void => {
-    if (completed || crashed) return;
-    crashed = true;
-    crash$.next();
-  };
-  // The crash is outside the pipeline: a takeUntil inside it would end the pipeline, which then takes its final checkpoint.
-  job.pipe(operator).pipe(takeUntil(crash$)).subscribe({
-    next: (output) => {
-      outputs.push(output);
-      if (crash?.at === 'output' && outputs.length === crash.k) doCrash();
-    },
-    error: (err: unknown) => (error = err),
-    complete: () => {
-      if (!crashed) completed = true;
-    },
-  });
-  if (crash?.at === 'time') scheduler.schedule(doCrash, crash.t);
-  scheduler.flush();
-  return { outputs, completed, error };
-}
-
-/** What an idempotent consumer keeps of the runs: each stamp's first output, in order; a repeat must be identical. */
-function deduplicated(runs: readonly RunLog[]): { committed: number[]; conflicts: string[] } {
-  const seen = new Map<string, number>();
-  const committed: number[] = [];
-  const conflicts: string[] = [];
-  for (const run of runs) {
-    for (const { checkpointId, sequence, element } of run.outputs) {
-      const stamp = `${checkpointId}:${sequence}`;
-      const value = element.value as number;
-      const first = seen.get(stamp);
-      if (first === undefined) {
-        seen.set(stamp, value);
-        committed.push(value);
-      } else if (first !== value) {
-        conflicts.push(`${stamp}: ${first} then ${value}`);
-      }
-    }
-  }
-  return { committed, conflicts };
+  return runToCrash(job.pipe(operator), scheduler, crash);
 }

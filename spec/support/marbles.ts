@@ -92,7 +92,7 @@ export const ZERO_GAUGES = { inFlight: 0, waiting: 0, buffered: 0, oldestInFligh
  * as they read when none of them is used.
  */
 export const ZERO_OPTIONAL_COUNTERS = {
-  concurrencyLimit: null, minRtt: null, sampleRtt: null, waitingForCall: 0, retriesDenied: 0, stalls: 0,
+  concurrencyLimit: null, minRtt: null, sampleRtt: null, waitingForCall: 0, waitingForKey: 0, activeKeys: 0, retriesDenied: 0, stalls: 0,
 };
 
 // ---- synchronous streams ---------------------------------------------------------------------------------------

@@ -78,6 +78,16 @@ export interface AsyncWaitCounters {
    * (their `timeout` runs meanwhile).
    */
   readonly waitingForCall: number;
+  /**
+   * Gauge (asyncWaitKeyed): admitted records waiting for their key's turn (`perKeyConcurrency` calls of their key
+   * are running). Counted in `inFlight` too; their `timeout` has not started. 0 for the other operators.
+   */
+  readonly waitingForKey: number;
+  /**
+   * Gauge (asyncWaitKeyed): keys holding at least one record (waiting, in flight, or done and not yet emitted). A
+   * key's entry is dropped once it holds nothing, so this never exceeds the records held. 0 for the other operators.
+   */
+  readonly activeKeys: number;
   /** Total: retries the retry budget (`retry.budget`) refused. */
   readonly retriesDenied: number;
   /** Total: records reported as stalled (pending longer than `stallWarning`). */
@@ -128,6 +138,8 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
   minRtt: number | null = null;
   sampleRtt: number | null = null;
   waitingForCall = 0;
+  waitingForKey = 0;
+  activeKeys = 0;
   retriesDenied = 0;
   stalls = 0;
   /** The running subscriptions that report to this object, for the oldest-in-flight gauges; each leaves on teardown. */
@@ -168,12 +180,12 @@ export class MutableAsyncWaitMetrics implements AsyncWaitMetrics {
 
   snapshot(): AsyncWaitCounters {
     const { started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered } = this;
-    const { concurrencyLimit, minRtt, sampleRtt, waitingForCall, retriesDenied, stalls } = this;
+    const { concurrencyLimit, minRtt, sampleRtt, waitingForCall, waitingForKey, activeKeys, retriesDenied, stalls } = this;
     return Object.freeze({
       started, succeeded, failed, timedOut, retried, emitted, watermarksCoalesced, backPressureTime, inFlight, waiting, buffered,
       oldestInFlightSince: this.oldestInFlightSince,
       oldestInFlightAge: this.oldestInFlightAge,
-      concurrencyLimit, minRtt, sampleRtt, waitingForCall, retriesDenied, stalls,
+      concurrencyLimit, minRtt, sampleRtt, waitingForCall, waitingForKey, activeKeys, retriesDenied, stalls,
     });
   }
 }

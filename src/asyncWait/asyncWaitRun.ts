@@ -11,11 +11,13 @@ import { scheduleAfter } from '../shared/schedulerDelay.js';
 import { CallObserver, type CallSource } from './callObserver.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
 import {
-  CALL_WAIT, CALLING, CallContext, DONE, FALLBACK, HeldRecord, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, dominantWatermark, resultsOf, type QueueNode,
+  CALL_WAIT, CALLING, CallContext, DONE, FALLBACK, HeldRecord, KEY_WAIT, ONE_RESULT, RETRY_WAIT, TIMEOUT_WAIT, dominantWatermark, resultsOf,
+  type QueueNode,
 } from './heldRecord.js';
 import { InFlight } from './inFlight.js';
 import { type AsyncFunction, type ResolvedAsyncWaitOptions, type RetryReason } from './options.js';
 import { type CallerHost, type RecordCaller, type RecordCallerFactory } from './recordCaller.js';
+import { type RecordTurns, type RecordTurnsFactory, type TurnHost } from './recordTurns.js';
 import { flowSlot, outsideGate, withGate } from '../flow/flowGate.js';
 import { FlowMember } from '../flow/flowMember.js';
 import { makeCallGate, type CallGate, type CallOutcome } from '../limits/callGate.js';
@@ -24,7 +26,7 @@ import { StallWatch } from './stallWatch.js';
 import { type AsyncWarning } from './asyncWarning.js';
 
 /** The operators the run serves: asyncWait's two, and the batching ones built on it. */
-export type AsyncWaitKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncBatchOrdered' | 'asyncBatchUnordered';
+export type AsyncWaitKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncWaitKeyed' | 'asyncBatchOrdered' | 'asyncBatchUnordered';
 
 /**
  * One subscription of an async-wait operator: the machinery shared by asyncWaitOrdered and
@@ -34,7 +36,7 @@ export type AsyncWaitKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncBa
  * downstream may unsubscribe or push new input from inside `next`. So emission goes through one
  * non-reentrant drain loop, and every loop re-checks `closed` after each emission.
  */
-export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
+export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O>, TurnHost<I, O> {
   /** True once the output has completed, errored or been unsubscribed; nothing runs after that. */
   closed = false;
   /** Capacity slots taken: records and side outputs admitted and not yet emitted; never above capacity. */
@@ -88,6 +90,12 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   private readonly budget: RetryBudget | null;
   /** Reports records pending longer than `stallWarning`; null without it. */
   private readonly stalls: StallWatch<I, O> | null;
+  /** Decides when an admitted record's first call may start (asyncWaitKeyed: its key's turn); null: at once. */
+  private readonly turns: RecordTurns<I, O> | null;
+  /** Records whose turn came, in the order it came, waiting for the loop that begins them (see turnCame). */
+  private readonly turnQueue = new ChunkQueue<HeldRecord<I, O>>();
+  /** True while beginTurns() runs: a turn that comes meanwhile (a call completing synchronously) only queues. */
+  private beginningTurns = false;
 
   constructor(
     private readonly operator: AsyncWaitKind,
@@ -101,9 +109,12 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     private readonly checkpoint: OperatorCheckpointHandle | null,
     /** Replaces the per-record calls of `fn` (batching); omitted for asyncWait itself. */
     makeCaller?: RecordCallerFactory<I, O>,
+    /** Holds records back until their turn (asyncWaitKeyed: per key); omitted: every record starts on admission. */
+    makeTurns?: RecordTurnsFactory<I, O>,
   ) {
     this.metrics = options.metrics ?? new MutableAsyncWaitMetrics();
     this.caller = makeCaller === undefined ? null : makeCaller(this); // after metrics: the caller reports to them
+    this.turns = makeTurns === undefined ? null : makeTurns(this);
     this.scheduler = options.scheduler;
     this.capacity = options.capacity;
     this.inFlight = options.timeout === Infinity && options.metrics === undefined && options.stallWarning === Infinity
@@ -369,12 +380,46 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
   /** Flink's order: enter the queue, start the timeout, then invoke. */
   private admit(input: StreamRecord<I>): void {
     const held = new HeldRecord<I, O>(input);
+    const turns = this.turns;
+    if (turns !== null && (!turns.enter(held) || this.closed)) return; // its key threw: the output has errored
     this.heldSlots++;
-    this.metrics.started++;
     this.metrics.inFlight++;
     this.queue.addRecord(held);
+    if (turns !== null && !turns.take(held)) {
+      // Its turn has not come (its key is busy): it holds its slot and its place, but no call, timeout or age yet.
+      held.state = KEY_WAIT;
+      this.metrics.waitingForKey++;
+      return;
+    }
+    this.begin(held);
+  }
+
+  /** The record's own work begins: its time budget starts, then its first call (through the call gate, if any). */
+  private begin(held: HeldRecord<I, O>): void {
+    this.metrics.started++;
     if (this.inFlight !== null) this.inFlight.admitted(held); // stamps it, and sets its deadline
     this.startAttempt(held);
+  }
+
+  /**
+   * The turns let a waiting record start (a record of its key settled). It is begun by one non-reentrant loop: its
+   * call may complete synchronously and let the next record's turn come, which then queues instead of nesting a
+   * call per record of a hot key on the stack. Turns come in order, and are begun in that order.
+   */
+  turnCame(held: HeldRecord<I, O>): void {
+    this.turnQueue.push(held);
+    if (this.beginningTurns) return;
+    this.beginningTurns = true;
+    try {
+      const queue = this.turnQueue;
+      while (!this.closed && queue.length !== 0) {
+        const next = queue.shift()!; // ChunkQueue: O(1)
+        this.metrics.waitingForKey--;
+        this.begin(next);
+      }
+    } finally {
+      this.beginningTurns = false;
+    }
   }
 
   /**
@@ -791,6 +836,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.metrics.inFlight--;
     this.metrics.waiting++;
     this.queue.recordDone(held);
+    // Its turn ends: the next record of its key may start (before the drain: its call overlaps the emission).
+    if (this.turns !== null) this.turns.settled(held);
     this.drain();
   }
 
@@ -890,6 +937,7 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
         metrics.waiting--;
       } else {
         if (node.state === CALL_WAIT) metrics.waitingForCall--;
+        else if (node.state === KEY_WAIT) metrics.waitingForKey--;
         node.permit = null;
         metrics.inFlight--;
         node.cancelWork();
@@ -908,6 +956,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O> {
     this.flow?.leave();
     this.callQueue.clear();
     this.retryQueue.clear();
+    this.turnQueue.clear();
+    this.turns?.clear(); // after the queue: the records are unlinked from their keys too
     this.gate?.clear();
     this.stalls?.clear();
     if (this.inFlight !== null) {

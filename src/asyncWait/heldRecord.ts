@@ -10,6 +10,7 @@ export const TIMEOUT_WAIT = 2; // no retry fits before the deadline: the timeout
 export const FALLBACK = 3; // onTimeout / onError results are being collected
 export const DONE = 4; // results complete, waiting for emission (or already emitted)
 export const CALL_WAIT = 5; // admitted, its call waits for a call slot (adaptive concurrency) or a token (rate limit)
+export const KEY_WAIT = 6; // admitted, waiting for its turn (asyncWaitKeyed: its key is busy); no call, no deadline yet
 
 /**
  * Anything that can cancel the running call: an inner subscription, a promise guard, or the batch the record is
@@ -68,6 +69,10 @@ export class HeldRecord<I, O> {
   stallWarned = false;
   /** Batching: the record's index among its batch's members (set by the batcher while it is in one). */
   batchIndex = -1;
+  /** asyncWaitKeyed: the record's key entry (owned by its KeyTable) while it is in it; null otherwise. */
+  keySlot: unknown = null;
+  /** asyncWaitKeyed: the next record of the same key in input order, while both are in the key's entry. */
+  keyNext: HeldRecord<I, O> | null = null;
   /** Unordered mode: the watermark-delimited segment this record belongs to (owned by UnorderedQueue); cleared on clear(). */
   segment: unknown = null;
   /** Unordered mode: neighbours in input order; cleared on unlink and on clear(). */

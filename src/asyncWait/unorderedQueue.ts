@@ -1,7 +1,18 @@
 import Denque from 'denque';
 import { type Watermark } from '../elements/streamElement.js';
 import { type Emitter, type HeldQueue } from './emitter.js';
-import { MarkerNode, type HeldRecord, type QueueNode } from './heldRecord.js';
+import { DONE, MarkerNode, type HeldRecord, type QueueNode } from './heldRecord.js';
+
+/**
+ * A finer order within a segment (asyncWaitKeyed's `order: 'key'`): a done record may leave only once it is the
+ * first record still held of its group (its key); the others wait until the one before them leaves.
+ */
+export interface GroupOrder<I, O> {
+  /** True if no earlier record of `held`'s group is still held. O(1). */
+  isFirst(held: HeldRecord<I, O>): boolean;
+  /** `held` (the first of its group) leaves: returns the record of its group that is first now, or null. O(1). */
+  leave(held: HeldRecord<I, O>): HeldRecord<I, O> | null;
+}
 
 /** The records between two markers (or after the last one), and the marker that closes them. */
 class Segment<I, O> {
@@ -33,6 +44,12 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
   /** Done records of the head segment, in completion order, not yet emitted; emptied on clear(). */
   private readonly ready = new Denque<HeldRecord<I, O>>();
 
+  /**
+   * @param groups - With a group order (keys), a done record of the head segment joins `ready` only as the first
+   *   of its group; a later one joins when the record before it leaves. Null: completion order alone.
+   */
+  constructor(private readonly groups: GroupOrder<I, O> | null = null) {}
+
   isEmpty(): boolean {
     return this.head === null;
   }
@@ -63,8 +80,12 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
   recordDone(held: HeldRecord<I, O>): void {
     const segment = held.segment as Segment<I, O>;
     segment.outstanding--;
-    if (segment === this.segments.peekFront()) this.ready.push(held);
-    else (segment.done ??= []).push(held); // behind a marker: wait, remembering completion order
+    if (segment === this.segments.peekFront()) {
+      // Not the first of its group: the record before it pushes it when it leaves (see flush).
+      if (this.groups === null || this.groups.isFirst(held)) this.ready.push(held);
+    } else {
+      (segment.done ??= []).push(held); // behind a marker: wait, remembering completion order
+    }
   }
 
   flush(out: Emitter<I, O>): void {
@@ -74,6 +95,13 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
       const done = ready.shift(); // denque: O(1)
       if (done !== undefined) {
         this.unlink(done);
+        const groups = this.groups;
+        if (groups !== null) {
+          // The next of its group may go now, if it is done and in this (the head) segment; one still running is
+          // pushed by recordDone, one behind a marker at the hand-over. Each joins `ready` once: only as the first.
+          const next = groups.leave(done);
+          if (next !== null && next.state === DONE && next.segment === segments.peekFront()) ready.push(next);
+        }
         out.emitRecord(done);
         continue;
       }
@@ -83,7 +111,9 @@ export class UnorderedQueue<I, O> implements HeldQueue<I, O> {
       segments.shift(); // denque: O(1)
       const next = segments.peekFront()!;
       if (next.done !== null) {
-        for (const held of next.done) ready.push(held);
+        const groups = this.groups;
+        // Every record before this segment has left, so each group's first record, if done, is here.
+        for (const held of next.done) if (groups === null || groups.isFirst(held)) ready.push(held);
         next.done = null;
       }
       this.unlink(head.marker);

@@ -5,7 +5,7 @@ import { CheckpointRestoreError } from './CheckpointRestoreError.js';
 import { describe } from '../shared/describe.js';
 
 /** The operators that hold state a checkpoint must capture. */
-export type StatefulKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncBatchOrdered' | 'asyncBatchUnordered' | 'keyedTimers' | 'withWatermarks';
+export type StatefulKind = 'asyncWaitOrdered' | 'asyncWaitUnordered' | 'asyncWaitKeyed' | 'asyncBatchOrdered' | 'asyncBatchUnordered' | 'keyedTimers' | 'withWatermarks';
 
 /**
  * What a stateful operator gets when a checkpointable pipeline binds it: its restored state, and the place to
