@@ -79,3 +79,9 @@ describe('failure messages', () => {
     })).toMatchSnapshot();
   });
 });
+
+describe('failure messages, streams no marble can write exactly', () => {
+  it('says when the actual stream has a frame inside the group before it', () => {
+    expect(expecting((input) => input.pipe(asyncWaitOrdered(answerAfter({ 1: 6, 2: 1, 3: 1 }))), ['a-b-B-c---|', 'a=1 b=2 B1 c=3'], ['----B-(ab)c|', 'a=10 b=20 B1 c=30'])).toMatchSnapshot();
+  });
+});

@@ -2,7 +2,7 @@ import { deepEqual } from './deepEqual.js';
 import { writeValue } from './elementSpec.js';
 import { MarbleMismatchError } from './MarbleMismatchError.js';
 import {
-  byFrame, errorsOf, frameTokens, Lettering, marbleOf, subscriptionMarbleOf, type MarbleFrame, type MarbleNotification,
+  byFrame, errorsOf, frameTokens, Lettering, marbleOf, subscriptionMarbleOf, writeMarble, type MarbleFrame, type MarbleNotification,
   type SubscriptionFrames,
 } from './marbleText.js';
 
@@ -29,7 +29,7 @@ const sameNotifications = (a: readonly MarbleNotification[], e: readonly MarbleN
 function streamsMessage(actual: MarbleFrame[], expected: MarbleFrame[]): MarbleMismatchError {
   const letters = new Lettering();
   const expectedMarble = marbleOf(expected, letters); // expected first: its letters are the test's own
-  const actualMarble = marbleOf(actual, letters);
+  const { text: actualMarble, inexact } = writeMarble(actual, letters);
   const lines = [
     'the stream does not match its element marbles',
     `  expected  ${expectedMarble}`,
@@ -41,6 +41,10 @@ function streamsMessage(actual: MarbleFrame[], expected: MarbleFrame[]): MarbleM
   const errorText = (list: MarbleFrame[], error: unknown) => (list.some((m) => m.notification.kind === 'E') ? writeValue(error) : 'none');
   if (expectedError !== undefined || actualError !== undefined) {
     lines.push(`  errors    expected ${errorText(expected, expectedError)}; actual ${errorText(actual, actualError)}`);
+  }
+  if (inexact.length > 0) {
+    const many = inexact.length > 1;
+    lines.push(`  note      actual's frame${many ? 's' : ''} ${inexact.join(', ')} fall${many ? '' : 's'} inside the group before ${many ? 'them' : 'it'} (a group takes a frame per character), so its marble is approximate: the frames below are exact`);
   }
   const e = byFrame(expected);
   const a = byFrame(actual);

@@ -73,6 +73,13 @@ export class Lettering {
     return letter;
   }
 
+  /** Gives `value` the letter `letter`, unless either is already known (a drawing keeps the letters of its test). */
+  seed(letter: string, value: unknown): void {
+    if (this.taken.has(letter) || this.entries.some((e) => e.value === value)) return;
+    this.taken.add(letter);
+    this.entries.push({ letter, value });
+  }
+
   /** The legend of every letter handed out, in legend syntax: `a=10@5 W=W6`. */
   legend(): string {
     return this.entries.map(({ letter, value }) => entryOf(letter, value)).join(' ');
@@ -127,15 +134,25 @@ export function byFrame(messages: readonly MarbleFrame[]): Map<number, MarbleNot
  * ` Nms ` for long silences. Internal; see `formatElementMarbles` for the public form.
  */
 export function marbleOf(messages: readonly MarbleFrame[], letters: Lettering): string {
+  return writeMarble(messages, letters).text;
+}
+
+/**
+ * The marble text, and the frames it cannot write exactly: a frame that falls inside the group before it (a
+ * group takes one frame per character, so `(ab)` at 6 runs to 9 and nothing at 7 can follow it). Internal.
+ */
+export function writeMarble(messages: readonly MarbleFrame[], letters: Lettering): { text: string; inexact: number[] } {
+  const inexact: number[] = [];
   let text = '';
   let cursor = 0; // the frame the next character of `text` stands at
   for (const [frame, notifications] of byFrame(messages)) {
+    if (frame < cursor) inexact.push(frame);
     text += gap(frame - cursor, text === '');
     const tokens = frameTokens(notifications, letters);
     text += tokens;
     cursor = Math.max(cursor, frame) + tokens.length;
   }
-  return text.trimEnd();
+  return { text: text.trimEnd(), inexact };
 }
 
 /** One subscription as TestScheduler logs it. */
