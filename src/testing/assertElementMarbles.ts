@@ -116,6 +116,11 @@ export function compareElementMarbles(actual: unknown, expected: unknown): Marbl
  * import { assertElementMarbles } from 'rxjs-sluice/testing';
  *
  * const scheduler = new TestScheduler(assertElementMarbles);
+ * // or, to do more in the callback:
+ * const logged = new TestScheduler((actual, expected) => {
+ *   console.log('comparing', expected);
+ *   assertElementMarbles(actual, expected);
+ * });
  * ```
  */
 export function assertElementMarbles(actual: unknown, expected: unknown): void {

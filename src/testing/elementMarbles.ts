@@ -5,7 +5,17 @@ import { assertElementMarbles } from './assertElementMarbles.js';
 import { legend as readLegend, valuesFor, type Legend } from './legend.js';
 import { rememberLetters } from './marbleText.js';
 
-/** What `TestScheduler.run` hands its callback that the kit uses: `cold`, `hot` and `expectObservable`. */
+/**
+ * What `TestScheduler.run` hands its callback that the kit uses: `cold`, `hot` and `expectObservable`.
+ *
+ * ## Example
+ * ```ts
+ * import { elementMarbles, elementTestScheduler, type MarbleHelpers } from 'rxjs-sluice/testing';
+ *
+ * const watermarksOnly = (helpers: MarbleHelpers) => elementMarbles(helpers).cold('W-V|', 'W1 V=W2');
+ * elementTestScheduler().run((helpers) => watermarksOnly(helpers).subscribe());
+ * ```
+ */
 export type MarbleHelpers = Pick<RunHelpers, 'cold' | 'hot' | 'expectObservable'>;
 
 /**

@@ -4,7 +4,18 @@ import { isElement, writeElement, writeValue } from './elementSpec.js';
 // Writing observed streams back as element marbles: the letters, the marble string, the legend. What a
 // TestScheduler hands to its comparison callback is turned into this text for failure messages.
 
-/** One notification as TestScheduler records it: a value (`'N'`), an error (`'E'`) or completion (`'C'`). */
+/**
+ * One notification as TestScheduler records it: a value (`'N'`), an error (`'E'`) or completion (`'C'`).
+ *
+ * ## Example
+ * ```ts
+ * import { watermark } from 'rxjs-sluice';
+ * import { type MarbleNotification } from 'rxjs-sluice/testing';
+ *
+ * const next: MarbleNotification = { kind: 'N', value: watermark(6) };
+ * const done: MarbleNotification = { kind: 'C' };
+ * ```
+ */
 export interface MarbleNotification {
   readonly kind: 'N' | 'E' | 'C';
   readonly value?: unknown;
