@@ -12,6 +12,7 @@ module.exports = {
   moduleNameMapper: {
     '^rxjs-sluice$': '<rootDir>/src/index.ts',
     '^rxjs-sluice/node$': '<rootDir>/src/node/index.ts',
+    '^rxjs-sluice/testing$': '<rootDir>/src/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

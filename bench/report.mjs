@@ -178,7 +178,7 @@ export function floodSvg(series, { title = 'Flood: median time against N (log-lo
   const W = 820, left = 80, right = 30, top = 64, plotH = 380;
   const plotW = W - left - right;
   const legendTop = top + plotH + 56;
-  const H = legendTop + series.length * 20 + 16;
+  const H = legendTop + (series.length + 1) * 20 + 16;
   const X = (n) => left + ((Math.log10(n) - xMin) / (xMax - xMin)) * plotW;
   const Y = (ms) => top + plotH - ((Math.log10(ms) - yMin) / (yMax - yMin)) * plotH;
   const f = (v) => v.toFixed(1);
@@ -202,6 +202,30 @@ export function floodSvg(series, { title = 'Flood: median time against N (log-lo
   parts.push(`<text x="18" y="${top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${top + plotH / 2})">median time (log scale)</text>`);
   parts.push('</g>');
 
+  // Reference lines of slope 1 (linear cost) and 2 (quadratic), through the first contender's smallest N, clipped
+  // to the plot: a contender parallel to the first scales linearly, one parallel to the second quadratically.
+  const [n0, ms0] = [...series[0].points].filter(([n, ms]) => n > 0 && ms > 0).sort((a, b) => a[0] - b[0])[0] ?? [];
+  const references = n0 === undefined ? [] : [1, 2].map((slope) => {
+    const at = (lx) => Math.log10(ms0) + slope * (lx - Math.log10(n0));
+    const lo = Math.max(xMin, Math.log10(n0) + (yMin - Math.log10(ms0)) / slope);
+    const hi = Math.min(xMax, Math.log10(n0) + (yMax - Math.log10(ms0)) / slope);
+    return { slope, from: [lo, at(lo)], to: [hi, at(hi)] };
+  }).filter((r) => r.to[0] > r.from[0]);
+  parts.push('<g stroke="#888888" stroke-width="1.2" stroke-dasharray="6,4" fill="none">');
+  for (const r of references) {
+    parts.push(`<line x1="${f(X(10 ** r.from[0]))}" y1="${f(Y(10 ** r.from[1]))}" x2="${f(X(10 ** r.to[0]))}" y2="${f(Y(10 ** r.to[1]))}"/>`);
+  }
+  parts.push('</g>');
+  parts.push('<g fill="#666666" font-size="11">');
+  for (const r of references) {
+    // Labelled above the line, 60% of the way along: clear of the plot's edges and of the sluice contenders below.
+    const lx = r.from[0] + 0.6 * (r.to[0] - r.from[0]);
+    const ly = r.from[1] + 0.6 * (r.to[1] - r.from[1]);
+    const [dx, dy, anchor] = [-8, -6, 'end'];
+    parts.push(`<text x="${f(X(10 ** lx) + dx)}" y="${f(Y(10 ** ly) + dy)}" text-anchor="${anchor}">slope ${r.slope} (${r.slope === 1 ? 'linear' : 'quadratic'})</text>`);
+  }
+  parts.push('</g>');
+
   // One polyline and its markers per contender, then the legend.
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
@@ -221,6 +245,9 @@ export function floodSvg(series, { title = 'Flood: median time against N (log-lo
     const last = [...s.points].sort((a, b) => a[0] - b[0]).at(-1);
     parts.push(`<text x="${left + 38}" y="${y + 4}">${esc(s.name)}${last ? esc(`  (${fmtMs(last[1])} ms at N = ${fmtN(last[0])})`) : ''}</text>`);
   });
+  const refY = legendTop + series.length * 20;
+  parts.push(`<line x1="${left}" y1="${refY}" x2="${left + 28}" y2="${refY}" stroke="#888888" stroke-width="1.2" stroke-dasharray="6,4"/>`);
+  parts.push(`<text x="${left + 38}" y="${refY + 4}">reference slopes 1 and 2, through ${esc(series[0].name)} at its smallest N</text>`);
   parts.push('</g>');
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -435,6 +462,32 @@ const SCENARIO_NOTES = {
     + 'toward throughput (the watermark count is checked too).',
 };
 
+/**
+ * The three lines the page opens with: the targets' verdicts, the flood headline (the first flood contender at
+ * its largest N against mergeMap and the raw loop, and how its time grows with N), and where to read on.
+ */
+export function pageSummary(results, targets) {
+  const count = (v) => targets.filter((t) => verdictOf(t) === v).length;
+  const judged = count('PASS') + count('FAIL');
+  const lines = [`- **${count('PASS')} of ${judged} targets pass**, ${count('FAIL')} fail${count('n/a') ? `, ${count('n/a')} not judged at this N` : ''}; `
+    + `${count('info')} more figures are reported without a threshold (see [Targets](#targets)).`];
+  const flood = results.find((r) => r.id === 'flood');
+  const rows = flood?.rows ?? [];
+  const top = Math.max(...rows.map((r) => r.n));
+  const head = rows.find((r) => r.n === top);
+  if (head) {
+    const extra = head.extra ?? {};
+    lines.push(`- Flood of ${fmtN(top)} records: ${head.contender} takes ${fmtMs(head.medianMs)} ms, ${extra['mergeMap / this'] ?? 'n/a'} faster than `
+      + `\`mergeMap(fn, 100)\` and ${extra['vs raw loop'] ?? 'n/a'} a raw promise loop's time; 10x the records cost ${extra['time(N) / time(N/10)'] ?? 'n/a'} `
+      + 'the time (10x is linear).');
+  } else {
+    lines.push('- The flood scenario was not part of this run: its headline figures are missing from this page.');
+  }
+  lines.push('- The log-log chart below the flood table draws slope-1 (linear) and slope-2 (quadratic) reference lines; '
+    + 'every figure is a median of runs, and ratios compare contenders measured in the same run.');
+  return lines;
+}
+
 /** The saturation scenario's chart, in docs/ (docs/protecting-services.md shows it too). */
 const SATURATION_SVG = 'protecting-services-saturation.svg';
 
@@ -462,6 +515,8 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('# Benchmarks');
   md.push('');
   md.push('<!-- Written by `npm run bench` (bench/run.mjs). Do not edit by hand: run the suite again. -->');
+  md.push('');
+  md.push(...pageSummary(results, targets));
   md.push('');
   md.push(`Measured on ${machine.date.slice(0, 10)}${quick ? ' in **--quick mode** (smaller N, fewer runs: a spot check, not the reference figures)' : ''}${only ? ` for the scenarios **${only.join(', ')}** only (\`--only\`)` : ''}.`);
   md.push('');
@@ -501,7 +556,8 @@ export function writeDocs(results, { machine, quick, runs, wallMs, only, docsDir
   md.push('');
   md.push('- Lower ms is better. A ratio written "Nx" says how many times; each column header says which way round.');
   md.push('- In the chart both axes are logarithmic: a straight line of slope 1 is linear cost (10x the records, 10x the '
-    + 'time), slope 2 is quadratic. `mergeMap` bends upward because its pending buffer is an array it shifts from.');
+    + 'time), slope 2 is quadratic; the dashed reference lines show both slopes. `mergeMap` bends upward because its '
+    + 'pending buffer is an array it shifts from.');
   md.push('- A target marked FAIL is reported as measured, never relaxed. "info" rows are figures reported without a threshold.');
   if (quick) md.push('- In --quick mode most scenarios run at a smaller N than their targets are set at: those targets show the figure '
     + 'measured, with the N, and the verdict n/a.');

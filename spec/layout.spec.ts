@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'path';
 
 // The source tree has one folder per concept, and its modules import each other without cycles.
 const srcRoot = resolve(__dirname, '../src');
-const CONCEPTS = ['asyncWait', 'batching', 'checkpoint', 'elements', 'flow', 'keyed', 'keyedTimers', 'limits', 'node', 'shared', 'watermarks'];
+const CONCEPTS = ['asyncWait', 'batching', 'checkpoint', 'elements', 'flow', 'keyed', 'keyedTimers', 'limits', 'node', 'shared', 'testing', 'watermarks'];
 
 const sourceFiles = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {

@@ -47,6 +47,8 @@ describe('package', () => {
     expect(conditions).toEqual(['node', 'import', 'require', 'default']);
     expect(pkg.exports['.']).toEqual(entry(''));
     expect(pkg.exports['./node']).toEqual(entry('node/'));
+    expect(pkg.exports['./testing']).toEqual(entry('testing/'));
+    expect(pkg.typesVersions['*']).toEqual({ node: ['./dist/cjs/node/index.d.ts'], testing: ['./dist/cjs/testing/index.d.ts'] });
     expect(pkg.sideEffects).toBe(false);
     expect(Object.keys(pkg.dependencies)).toEqual(['denque']);
   });

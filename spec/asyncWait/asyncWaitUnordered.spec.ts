@@ -1,9 +1,12 @@
 import { Subject, throwError, type Observable } from 'rxjs';
 import {
-  AsyncTimeoutError, asyncWaitMetrics, asyncWaitUnordered, barrier, outputTag, record, sideOutput, watermark,
+  AsyncTimeoutError, asyncWaitMetrics, asyncWaitUnordered, record, watermark,
   type AsyncWaitCounters,
 } from 'rxjs-sluice';
-import { ZERO_OPTIONAL_COUNTERS, captureError, delayedTimesTen, newScheduler, timeoutErrorLike, type Call, type El } from '../support/marbles';
+import { legend } from 'rxjs-sluice/testing';
+import {
+  ZERO_OPTIONAL_COUNTERS, captureError, delayedTimesTen, newScheduler, timeoutErrorLike, withElementMarbles, type Call, type El,
+} from '../support/marbles';
 
 /**
  * Marble tests of what only asyncWaitUnordered does (docs/async-io.md): completion order, every non-record
@@ -16,122 +19,110 @@ import { ZERO_OPTIONAL_COUNTERS, captureError, delayedTimesTen, newScheduler, ti
 describe('asyncWaitUnordered', () => {
   describe('completion order and boundaries', () => {
     it('emits results in completion order when there are no watermarks', () => {
-      const scheduler = newScheduler();
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: 1 takes 30 ms, 2 takes 10 ms, 3 takes 20 ms.
-        const source = cold<El>('(abc|)', { a: record(1), b: record(2), c: record(3) });
+        const source = cold<number>('(abc|)', 'a=1 b=2 c=3');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 30, 2: 10, 3: 20 })));
         // Assert
-        expectObservable(out).toBe('10ms B 9ms C 9ms (A|)', { A: record(10), B: record(20), C: record(30) });
+        expectElements(out).toBe('10ms B 9ms C 9ms (A|)', 'A=10 B=20 C=30');
       });
     });
 
     it('emits a watermark only after every record before it, and nothing after it before it', () => {
-      const scheduler = newScheduler();
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: a 30 ms, b 10 ms | W | c 5 ms (done early, but behind W), d 40 ms.
-        const source = cold<El>('(abWcd|)', { a: record(1), b: record(2), W: watermark(2), c: record(3), d: record(4) });
+        const source = cold<number>('(abWcd|)', 'a=1 b=2 W2 c=3 d=4');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 30, 2: 10, 3: 5, 4: 40 })));
         // Assert
-        expectObservable(out).toBe('10ms B 19ms (AWC) 5ms (D|)', {
-          A: record(10), B: record(20), W: watermark(2), C: record(30), D: record(40),
-        });
+        expectElements(out).toBe('10ms B 19ms (AWC) 5ms (D|)', 'A=10 B=20 W2 C=30 D=40');
       });
     });
 
     it('emits the records held behind a watermark in their completion order once the watermark has passed', () => {
-      const scheduler = newScheduler();
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: a 30 ms | W | b 20 ms, c 10 ms: c completes before b, both before a.
-        const source = cold<El>('(aWbc|)', { a: record(1), W: watermark(1), b: record(2), c: record(3) });
+        const source = cold<number>('(aWbc|)', 'a=1 W1 b=2 c=3');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 30, 2: 20, 3: 10 })));
         // Assert: within the segment after W, completion order (c before b) still holds.
-        expectObservable(out).toBe('30ms (AWCB|)', { A: record(10), W: watermark(1), B: record(20), C: record(30) });
+        expectElements(out).toBe('30ms (AWCB|)', 'A=10 W1 B=20 C=30');
       });
     });
 
     it('treats unknown element kinds as boundaries too, but not barriers: a barrier goes out on arrival', () => {
-      const scheduler = newScheduler();
       const custom = { kind: 'custom', payload: 'x' } as unknown as El;
-      scheduler.run(({ cold, expectObservable }) => {
-        // Arrange: a 20 ms, B, b 5 ms | X | c 1 ms.
-        const source = cold<El>('(aBbXc|)', { a: record(1), B: barrier(3), b: record(2), X: custom, c: record(3) });
+      withElementMarbles((_m, scheduler, { cold, expectObservable }) => {
+        // Arrange: a 20 ms, B, b 5 ms | X | c 1 ms. The unknown kind needs RxJS's own value map.
+        const source = cold<El>('(aBbXc|)', { ...legend<number>('a=1 B3 b=2 c=3'), X: custom });
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 20, 2: 5, 3: 1 })));
         // Assert: B leaves at 0, ahead of the in-flight a; b, no longer behind a boundary, leaves when done at 5;
         // c (done at 1) may not cross X, which waits for a at 20.
-        expectObservable(out).toBe('B 4ms b 14ms (AXc|)', { A: record(10), B: barrier(3), b: record(20), X: custom, c: record(30) });
+        expectObservable(out).toBe('B 4ms b 14ms (AXc|)', { ...legend('A=10 B3 b=20 c=30'), X: custom });
       });
     });
 
     it('keeps side-output records from an upstream keyedTimers in place, as boundaries', () => {
-      const scheduler = newScheduler();
-      const late = outputTag<number>('late');
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: a 20 ms | S (side output) | b 1 ms: b is done first but may not cross S.
-        const source = cold<El>('(aSb|)', { a: record(1), S: sideOutput(late, 7, 1), b: record(2) });
+        const source = cold<number>('(aSb|)', 'a=1 S=late:7@1 b=2');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 20, 2: 1 })));
         // Assert
-        expectObservable(out).toBe('20ms (ASB|)', { A: record(10), S: sideOutput(late, 7, 1), B: record(20) });
+        expectElements(out).toBe('20ms (ASB|)', 'A=10 S=late:7@1 B=20');
       });
     });
 
     it('emits a watermark at once when nothing is held ahead of it, and holds it behind an unfinished record', () => {
-      const scheduler = newScheduler();
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: W@0 (nothing held), a@5 (10 ms), V@10 (a still running), U@20 (nothing held).
-        const source = cold<El>('W 4ms a 4ms V 9ms U|', { W: watermark(1), a: record(1), V: watermark(2), U: watermark(3) });
+        const source = cold<number>('W 4ms a 4ms V 9ms U|', 'W1 a=1 V=W2 U=W3');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 10 })));
         // Assert
-        expectObservable(out).toBe('W 14ms (AV) 1ms U|', { W: watermark(1), A: record(10), V: watermark(2), U: watermark(3) });
+        expectElements(out).toBe('W 14ms (AV) 1ms U|', 'W1 A=10 V=W2 U=W3');
       });
     });
   });
 
   describe('capacity', () => {
     it('frees a slot as soon as a record is emitted, even while an earlier record is still in flight', () => {
-      const scheduler = newScheduler();
       const calls: Call[] = [];
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: capacity 2; a 20 ms, b 1 ms, c 1 ms (waits for a slot).
-        const source = cold<El>('(abc|)', { a: record(1), b: record(2), c: record(3) });
+        const source = cold<number>('(abc|)', 'a=1 b=2 c=3');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 20, 2: 1, 3: 1 }, calls), { capacity: 2 }));
         // Assert: c takes b's slot at 1.
-        expectObservable(out).toBe('-BC 17ms (A|)', { A: record(10), B: record(20), C: record(30) });
+        expectElements(out).toBe('-BC 17ms (A|)', 'A=10 B=20 C=30');
       });
       expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 0], [3, 1]]);
     });
 
     it('keeps the slots of finished records that are held behind a watermark', () => {
-      const scheduler = newScheduler();
       const calls: Call[] = [];
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: capacity 2; a 20 ms | W | b 1 ms (done at 1, held), c 10 ms (waits for a slot).
-        const source = cold<El>('(aWbc|)', { a: record(1), W: watermark(1), b: record(2), c: record(3) });
+        const source = cold<number>('(aWbc|)', 'a=1 W1 b=2 c=3');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 20, 2: 1, 3: 10 }, calls), { capacity: 2 }));
         // Assert
-        expectObservable(out).toBe('20ms (AWB) 5ms (C|)', { A: record(10), W: watermark(1), B: record(20), C: record(30) });
+        expectElements(out).toBe('20ms (AWB) 5ms (C|)', 'A=10 W1 B=20 C=30');
       });
       expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 0], [3, 20]]);
     });
 
     it('starts waiting records in FIFO order as slots free', () => {
-      const scheduler = newScheduler();
       const calls: Call[] = [];
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, scheduler) => {
         // Arrange: capacity 1; a 4 ms, b 1 ms, c 2 ms.
-        const source = cold<El>('(abc|)', { a: record(1), b: record(2), c: record(3) });
+        const source = cold<number>('(abc|)', 'a=1 b=2 c=3');
         // Act
         const out = source.pipe(asyncWaitUnordered(delayedTimesTen(scheduler, { 1: 4, 2: 1, 3: 2 }, calls), { capacity: 1 }));
         // Assert
-        expectObservable(out).toBe('4ms AB-(C|)', { A: record(10), B: record(20), C: record(30) });
+        expectElements(out).toBe('4ms AB-(C|)', 'A=10 B=20 C=30');
       });
       expect(calls.map((c) => [c.value, c.at])).toEqual([[1, 0], [2, 4], [3, 5]]);
     });
@@ -139,19 +130,18 @@ describe('asyncWaitUnordered', () => {
 
   describe('results', () => {
     it('releases all results of one input together, and emits nothing for an empty call', () => {
-      const scheduler = newScheduler();
-      scheduler.run(({ cold, expectObservable }) => {
+      withElementMarbles(({ cold, expectElements }, _scheduler, helpers) => {
         // Arrange: a emits 10 at 1 and 11 at 3 and completes at 6; b completes empty at 2; c answers [30] at once.
-        const source = cold<El>('(abc|)', { a: record(1, 5), b: record(2, 6), c: record(3, 7) });
+        const source = cold<number>('(abc|)', 'a=1@5 b=2@6 c=3@7');
         const inners: Record<number, Observable<number> | number[]> = {
-          1: cold('-x-y--|', { x: 10, y: 11 }),
-          2: cold<number>('--|'),
+          1: helpers.cold('-x-y--|', { x: 10, y: 11 }),
+          2: helpers.cold<number>('--|'),
           3: [30],
         };
         // Act
         const out = source.pipe(asyncWaitUnordered((x) => inners[x]!));
         // Assert
-        expectObservable(out).toBe('C 5ms (XY|)', { C: record(30, 7), X: record(10, 5), Y: record(11, 5) });
+        expectElements(out).toBe('C 5ms (XY|)', 'C=30@7 X=10@5 Y=11@5');
       });
     });
   });

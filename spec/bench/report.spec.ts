@@ -170,3 +170,54 @@ describe('bench saturation chart', () => {
     expect(out).toBe('ERROR saturationSvg: no points');
   });
 });
+
+describe('bench flood chart and page summary', () => {
+  /** Runs an expression over bench/report.mjs's exports (as `report`) in a child process; returns its JSON. */
+  function evaluate(expression: string): unknown {
+    const script = `
+      const report = await import(${JSON.stringify(join(root, 'bench', 'report.mjs'))});
+      process.stdout.write(JSON.stringify(${expression}));`;
+    return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  }
+
+  it('draws slope-1 and slope-2 reference lines through the first contender at its smallest N', () => {
+    // Arrange: a linear contender from 10 ms at 1e4, and a quadratic one
+    const series = [
+      { name: 'linear', points: [[1e4, 10], [1e5, 100], [1e6, 1000]] },
+      { name: 'quadratic', points: [[1e4, 10], [1e5, 1000], [1e6, 100000]] },
+    ];
+
+    // Act
+    const svg = evaluate(`report.floodSvg(${JSON.stringify(series)})`) as string;
+
+    // Assert: each reference line runs exactly along the contender of its slope
+    const polylines = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
+    const group = /<g stroke="#888888"[^>]*fill="none">\n([\s\S]*?)<\/g>/.exec(svg)?.[1] ?? '';
+    const lines = [...group.matchAll(/<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"\/>/g)].map((m) => m.slice(1).map(Number));
+    expect(svg).toContain('slope 1 (linear)');
+    expect(svg).toContain('slope 2 (quadratic)');
+    expect(lines).toEqual([
+      [...polylines[0]![0]!, ...polylines[0]![2]!],
+      [...polylines[1]![0]!, ...polylines[1]![2]!],
+    ]);
+  });
+
+  it('opens the page with three lines: the verdicts, the flood headline, and how to read on', () => {
+    // Arrange
+    const results = [{ id: 'flood', rows: [
+      { contender: 'asyncWaitOrdered', n: 1e5, medianMs: 40, extra: {} },
+      { contender: 'asyncWaitOrdered', n: 1e6, medianMs: 400, extra: { 'vs raw loop': '8.00x', 'mergeMap / this': '100x', 'time(N) / time(N/10)': '10.0x' } },
+    ] }];
+    const targets = [{ pass: true }, { pass: true }, { pass: false }, { pass: null }];
+
+    // Act
+    const lines = evaluate(`report.pageSummary(${JSON.stringify(results)}, ${JSON.stringify(targets)})`) as string[];
+
+    // Assert
+    expect(lines).toEqual([
+      '- **2 of 3 targets pass**, 1 fail; 1 more figures are reported without a threshold (see [Targets](#targets)).',
+      '- Flood of 1e6 records: asyncWaitOrdered takes 400 ms, 100x faster than `mergeMap(fn, 100)` and 8.00x a raw promise loop\'s time; 10x the records cost 10.0x the time (10x is linear).',
+      expect.stringContaining('slope-1 (linear) and slope-2 (quadratic) reference lines'),
+    ]);
+  });
+});

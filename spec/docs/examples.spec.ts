@@ -24,8 +24,8 @@ describe('documentation examples', () => {
   const sources = [...filesUnder(join(root, 'src'), '.ts'), join(root, 'README.md'), ...filesUnder(join(root, 'docs'), '.md')];
   const snippets = sources.flatMap((path) => examplesIn(path).map((code, i) => ({ name: `${relative(root, path)}#${i + 1}`, code })));
 
-  /** Both public entries: the core, and the Node-only subpath rxjs-sluice/node. */
-  const entries = () => readFileSync(join(root, 'src', 'index.ts'), 'utf8') + readFileSync(join(root, 'src', 'node', 'index.ts'), 'utf8');
+  /** The public entries: the core, the Node-only subpath rxjs-sluice/node and the marble kit rxjs-sluice/testing. */
+  const entries = () => ['index.ts', 'node/index.ts', 'testing/index.ts'].map((f) => readFileSync(join(root, 'src', f), 'utf8')).join('');
 
   it('documents every export of the public entries, types included, with TSDoc that has an ## Example', () => {
     // Arrange
@@ -71,7 +71,7 @@ describe('documentation examples', () => {
     const options: ts.CompilerOptions = {
       strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
       lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: ['jest'], noEmit: true, skipLibCheck: true, esModuleInterop: true,
-      baseUrl: root, paths: { 'rxjs-sluice': ['src/index.ts'], 'rxjs-sluice/node': ['src/node/index.ts'] },
+      baseUrl: root, paths: { 'rxjs-sluice': ['src/index.ts'], 'rxjs-sluice/node': ['src/node/index.ts'], 'rxjs-sluice/testing': ['src/testing/index.ts'] },
     };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);

@@ -40,8 +40,8 @@ describe('the packed tarball', () => {
   it('ships both builds with their declarations, the sources they map to, LICENSE and CHANGELOG, even from a checkout without dist/', () => {
     // Arrange
     const expected = [
-      'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/node/index.js', 'dist/esm/node/index.d.ts', 'dist/esm/package.json',
-      'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/node/index.js', 'dist/cjs/node/index.d.ts', 'dist/cjs/package.json',
+      'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/node/index.js', 'dist/esm/node/index.d.ts', 'dist/esm/testing/index.js', 'dist/esm/testing/index.d.ts', 'dist/esm/package.json',
+      'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/node/index.js', 'dist/cjs/node/index.d.ts', 'dist/cjs/testing/index.js', 'dist/cjs/testing/index.d.ts', 'dist/cjs/package.json',
       'src/index.ts', 'LICENSE', 'CHANGELOG.md', 'README.md', 'package.json',
     ];
 

@@ -3,11 +3,12 @@
  * table for describe.each, a log of fn's calls in virtual time, matchers for the operators' error classes, and
  * a synchronous source / collector for operators that need no scheduler.
  */
-import { TestScheduler } from 'rxjs/testing';
+import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import { from, map, tap, timer, type Observable, type SchedulerLike } from 'rxjs';
 import {
   asyncWaitOrdered, asyncWaitUnordered, type AsyncCallContext, type AsyncFunction, type StreamElement,
 } from 'rxjs-sluice';
+import { elementMarbles, elementTestScheduler, type ElementMarbles } from 'rxjs-sluice/testing';
 
 /** The element type of most marble tests: records of numbers, watermarks, barriers. */
 export type El = StreamElement<number>;
@@ -40,6 +41,16 @@ export function forMode<T>(mode: Mode, expectations: Readonly<Record<Mode, T>>):
 
 /** A TestScheduler that compares with toEqual. */
 export const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+/**
+ * Runs `test` in virtual time with element marbles (rxjs-sluice/testing): `cold('(ab|)', 'a=1 b=2@5 W=W5')` and
+ * `expectElements(out).toBe(...)`, failures printed as element marbles. The scheduler comes second, for fns that
+ * read its clock; RxJS's own helpers third.
+ */
+export function withElementMarbles(test: (marbles: ElementMarbles, scheduler: TestScheduler, helpers: RunHelpers) => void): void {
+  const scheduler = elementTestScheduler();
+  scheduler.run((helpers) => test(elementMarbles(helpers), scheduler, helpers));
+}
 
 /** One call of fn: which value, which attempt, and at what virtual time. */
 export interface Call {

@@ -3,6 +3,7 @@ const assert = require('node:assert/strict');
 const { lastValueFrom, NEVER, of, range, toArray } = require('rxjs');
 const sluice = require('rxjs-sluice');
 const node = require('rxjs-sluice/node');
+const testing = require('rxjs-sluice/testing');
 
 (async () => {
   // One module instance: import() of the same entry gives the very same classes.
@@ -11,6 +12,12 @@ const node = require('rxjs-sluice/node');
   assert.equal(imported.AsyncTimeoutError, sluice.AsyncTimeoutError);
   assert.equal(imported.checkpointable, sluice.checkpointable);
   assert.equal(importedNode.FileCheckpointStore, node.FileCheckpointStore);
+  const importedTesting = await import('rxjs-sluice/testing');
+  assert.equal(importedTesting.MarbleMismatchError, testing.MarbleMismatchError);
+  testing.elementTestScheduler().run((helpers) => {
+    const { cold, expectElements } = testing.elementMarbles(helpers);
+    expectElements(cold('a-b|', 'a@1 b@2')).toBe('a-b|', 'a@1 b@2');
+  });
   for (const name of ['FileCheckpointStore', 'FileSink', 'readCommitted', 'readCommittedElements']) {
     assert.equal(typeof node[name], 'function', `rxjs-sluice/node exports ${name}`);
   }
