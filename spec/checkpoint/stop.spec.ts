@@ -1,4 +1,4 @@
-import { asyncScheduler, map, NEVER, of, Subject, tap, throwError, timer } from 'rxjs';
+import { asyncScheduler, map, NEVER, of, Subject, take, tap, throwError, timer } from 'rxjs';
 import {
   arraySource, asyncWaitOrdered, checkpointable, checkpointMetrics, keyedTimers, MemoryCheckpointStore, readLatestCheckpoint,
   withWatermarks, type CheckpointedOutput,
@@ -137,6 +137,59 @@ describe('checkpointable({ stop }): stop with a final checkpoint, resume where i
     expect(metrics.stops).toBe(1);
     expect(valuesOnce(second.outputs as CheckpointedOutput<never>[])).toEqual(['1', '2', '3']);
     expect(read).toEqual([1, 2, 3]);
+  });
+
+  it('a stop while the restore is still loading (an asynchronous store) is kept: the run checkpoints and reads nothing', async () => {
+    // Arrange: a store answering on promises, holding a checkpoint after the first 2 records
+    const memory = new MemoryCheckpointStore();
+    const store = {
+      list: async () => memory.list(), read: async (id: number) => memory.read(id), write: async (id: number, text: string) => memory.write(id, text),
+    };
+    const read: number[] = [];
+    const metrics = checkpointMetrics();
+    const pipeline = (stop?: Subject<void>) => checkpointable({ source: arraySource([1, 2, 3, 4, 5]), store, every: { records: 2 }, stop, metrics }).pipe(
+      asyncWaitOrdered((x: number) => (read.push(x), of(x)), { id: 'id' }),
+    );
+    await new Promise<void>((resolve) => start(pipeline().pipe(take(2), tap({ complete: () => resolve() }))));
+    read.length = 0;
+    const stop = new Subject<void>();
+    // Act: a hot notifier that fires right after subscribing, while list() and read() are pending
+    const done = new Promise<Run<number>>((resolve) => {
+      const run: Run<number> = start(pipeline(stop).pipe(tap({ complete: () => resolve(run), error: () => resolve(run) })));
+    });
+    stop.next();
+    const stopped = await done;
+    // Assert
+    expect(stopped.completed).toBe(true);
+    expect(metrics.stops).toBe(1);
+    expect(read).toEqual([]);
+  });
+
+  it('as with takeUntil, only the first value counts: an error from the notifier after it is not the run\'s', async () => {
+    // Arrange: real time; the store takes 30 ms a write, and the notifier errors 5 ms after it emits, while the
+    // stop checkpoint is being written
+    const memory = new MemoryCheckpointStore();
+    const store = {
+      list: () => memory.list(), read: (id: number) => memory.read(id),
+      write: (id: number, text: string) => new Promise<void>((resolve) => asyncScheduler.schedule(() => resolve(memory.write(id, text)), 30)),
+    };
+    const notifier = new Subject<void>();
+    const metrics = checkpointMetrics();
+    const done = new Promise<Run<number>>((resolve) => {
+      const run: Run<number> = start(checkpointable({ source: arraySource(readings), store, every: { interval: 1000 }, stop: notifier, metrics }).pipe(
+        asyncWaitOrdered((r: { k: string; t: number }) => timer(2).pipe(map(() => r.t)), { id: 'call', capacity: 2 }),
+      ).pipe(tap({ complete: () => resolve(run), error: () => resolve(run) })));
+    });
+    // Act
+    asyncScheduler.schedule(() => {
+      notifier.next();
+      asyncScheduler.schedule(() => notifier.error(new Error('notifier failed after the stop')), 5);
+    }, 20);
+    const run = await done;
+    // Assert
+    expect(run.error).toBeUndefined();
+    expect(run.completed).toBe(true);
+    expect(metrics.stops).toBe(1);
   });
 
   it('a stop from inside a synchronous source, mid-emission: the records after the stop barrier are read by the next run', () => {

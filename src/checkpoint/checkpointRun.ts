@@ -112,6 +112,7 @@ export class CheckpointRun {
     }
     this.subscriber.add(() => void this.teardown());
     this.subscriber.add(this.work);
+    this.listenForStop();
     const load = (): void => {
       if (this.closed) return;
       loadLatest(this.options.store, (warning) => this.warn(warning), (checkpoint, highest) => this.restore(checkpoint, highest), (err) => this.fail(err));
@@ -269,10 +270,6 @@ export class CheckpointRun {
       slot.current = previous;
       this.subscribing = false;
     }
-    const stop = this.options.stop;
-    if (stop !== undefined && !this.closed) {
-      this.work.add(from(stop).subscribe({ next: () => this.requestStop(), error: (err) => this.fail(err) }));
-    }
     const open = this.openSource;
     this.openSource = null;
     open?.();
@@ -291,6 +288,29 @@ export class CheckpointRun {
     if (this.recordsSinceBarrier === 0 && this.epochOutputs.length === 0 && !this.saver.outputsWaiting) return;
     if (this.injector !== null) this.injectBarrier();
     else if (this.sourceDone) this.injectTailBarrier();
+  }
+
+  /**
+   * Subscribes the `stop` notifier from the start, before the restore loads: a stop requested meanwhile (a Ctrl-C
+   * during start-up) is remembered, and open() then stops the source instead of reading. As with takeUntil, only
+   * the first value counts: the notifier is unsubscribed then, so an error it raises afterwards is not the run's.
+   */
+  private listenForStop(): void {
+    const stop = this.options.stop;
+    if (stop === undefined) return;
+    /** The notifier's subscription; null once it has emitted (a synchronous first value arrives before it is set). */
+    let listening: Subscription | null = null;
+    let emitted = false;
+    listening = from(stop).subscribe({
+      next: () => {
+        emitted = true;
+        listening?.unsubscribe();
+        this.requestStop();
+      },
+      error: (err) => this.fail(err),
+    });
+    if (emitted) listening.unsubscribe();
+    else this.work.add(listening);
   }
 
   /**

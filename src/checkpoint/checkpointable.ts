@@ -110,7 +110,8 @@ export interface CheckpointableOptions<T, P, S = unknown> {
    * barrier follows the last record read, and once that checkpoint is durable (its outputs committed and
    * emitted) the operators are unsubscribed, the store and sink closed, and the output completes. The input
    * does not end: no end-of-input timers fire and nothing is flushed, so the next run resumes from that
-   * checkpoint as if never stopped. A stop after the source has ended lets the pipeline drain as usual. If the
+   * checkpoint as if never stopped (under `'at-least-once'`, outputs emitted after the barrier come again). The
+   * notifier is subscribed before the restore loads, and only its first value counts. A stop after the source has ended lets the pipeline drain as usual. If the
    * stop checkpoint fails, the output errors with the failure (the previous checkpoint still stands); an error
    * from the notifier errors the output, as with `takeUntil`.
    * @default undefined (the run ends when its source ends)
