@@ -1,8 +1,10 @@
 import { TestScheduler } from 'rxjs/testing';
 import { Subject, map, throwError, timer, type Observable } from 'rxjs';
 import {
-  asyncWaitKeyed, asyncWaitMetrics, asyncWaitOrdered, asyncWaitUnordered, record, watermark, type AsyncCallContext, type StreamElement,
+  asyncWaitKeyed, asyncWaitMetrics, record, watermark, type AsyncCallContext, type StreamElement,
 } from 'rxjs-sluice';
+import { ASYNC_WAIT_KEYED_SCENARIOS } from './asyncWaitKeyed.scenarios';
+import { checkScenario } from './support/scenario';
 
 /**
  * asyncWaitKeyed in marble diagrams, one per rule. Every character is 1 ms of virtual time; `(...)` is a group of
@@ -28,22 +30,8 @@ const answerAfter = (delays: Record<number, number>, starts?: Subject<string>) =
 };
 
 describe('asyncWaitKeyed marble scenarios', () => {
-  // The three orders side by side. a (key 1) takes 8 ms; b (key 2) 1 ms; c (key 1) 3 ms. Keyed, c may start only
-  // when a has finished (one call per key at a time).
-  //
-  //   input       a-b-c---------|
-  //   ordered     --------(abc)-|     global input order: b and c (done at 7) wait for a
-  //   unordered   ---b---ca-----|     completion order: c (started at 4) passes a, its own key's earlier record
-  //   keyed       ---b----a--c--|     b leaves when done; c waits for a (key 1), starts at 8, ends at 11
-  it('ordered, unordered and keyed side by side', () => {
-    newScheduler().run(({ cold, expectObservable }) => {
-      const input = cold<El>('a-b-c---------|', IN);
-      const fn = answerAfter({ 11: 8, 21: 1, 12: 3 });
-      expectObservable(input.pipe(asyncWaitOrdered(fn))).toBe('--------(abc)-|', OUT);
-      expectObservable(input.pipe(asyncWaitUnordered(fn))).toBe('---b---ca-----|', OUT);
-      expectObservable(input.pipe(asyncWaitKeyed(fn, { key }))).toBe('---b----a--c--|', OUT);
-    });
-  });
+  // The three orders side by side: the scenario drawn in docs/keyed.md (asyncWaitKeyed.scenarios.ts).
+  it.each(ASYNC_WAIT_KEYED_SCENARIOS.map((s) => [s.title, s] as const))('%s', (_title, scenario) => checkScenario(scenario));
 
   // order: 'key' (the default): one key's results in its input order, other keys' as they complete.
   //

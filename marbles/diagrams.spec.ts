@@ -3,6 +3,7 @@ import { dirname, join } from 'path';
 import { map, timer } from 'rxjs';
 import { asyncWaitOrdered, asyncWaitUnordered } from 'rxjs-sluice';
 import { ASYNC_WAIT_SCENARIOS, orderedVsUnordered } from './asyncWait.scenarios';
+import { ASYNC_WAIT_KEYED_SCENARIOS } from './asyncWaitKeyed.scenarios';
 import { KEYED_TIMERS_SCENARIOS } from './keyedTimers.scenarios';
 import { checkpointProtocolSvg } from './support/checkpointDiagram';
 import { renderScenario } from './support/diagram';
@@ -13,7 +14,7 @@ import { recordScenario, type MarbleScenario } from './support/scenario';
 // redraws them instead of checking.
 const root = join(__dirname, '..');
 const WRITE = process.env.SLUICE_WRITE_DIAGRAMS === '1';
-const SCENARIOS = [...ASYNC_WAIT_SCENARIOS, ...KEYED_TIMERS_SCENARIOS];
+const SCENARIOS = [...ASYNC_WAIT_SCENARIOS, ...ASYNC_WAIT_KEYED_SCENARIOS, ...KEYED_TIMERS_SCENARIOS];
 const draw = (scenario: MarbleScenario) => renderScenario(scenario, recordScenario(scenario));
 const DRAWINGS = [
   ...SCENARIOS.map((s) => ({ file: `docs/marbles/${s.name}.svg`, svg: () => draw(s) })),
