@@ -67,7 +67,7 @@ export function parseJobArgs(argv) {
   for (const [name, type, def, check] of FLAGS) {
     const given = values[name];
     let value = given ?? def;
-    if (given !== undefined && type === 'number') {
+    if (given !== undefined && type === 'number' && !(given === 'auto' && def === 'auto')) {
       value = given.trim() === '' ? NaN : Number(given.replace(/_/g, '').replace(/^(\d+(?:\.\d+)?)e(\d+)$/i, (_, m, e) => String(Number(m) * 10 ** Number(e))));
       const [min, max, integer] = check;
       if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {

@@ -6,7 +6,8 @@
 // - About LATE_SHARE of the events, once the stream is LATE_MIN_MS old, are very late: LATE_MIN_MS..LATE_MAX_MS
 //   behind. Their window has always closed by the time they are read (see docs/main-job.md for the margin),
 //   so they go to the job's late side output, in every run, interrupted or not.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { prng } from './random.mjs';
@@ -15,8 +16,8 @@ import { USERS } from './users.mjs';
 export const EVENTS_PER_SECOND = 20;
 export const DISORDER_MS = 5_000;
 export const LATE_SHARE = 0.001;
-export const LATE_MIN_MS = 10 * 60_000;
-export const LATE_MAX_MS = 12 * 60_000;
+export const LATE_MIN_MS = 30 * 60_000;
+export const LATE_MAX_MS = 35 * 60_000;
 /** 2026-01-01T00:00:00Z: where the stream's event time starts. */
 export const START_TS = Date.UTC(2026, 0, 1);
 const PAGES = ['/', '/search', '/cart', '/checkout', '/help', '/account'];
@@ -41,36 +42,84 @@ export function* clickEvents(count, seed) {
 /** The path of the input for (count, seed) under `dir`. */
 export const inputPath = (dir, count, seed) => join(dir, `clicks-${count}-gen${seed}.ndjson`);
 
+/** The SHA-256 of a file, hex; streamed, so a large input is never held in memory. */
+async function sha256Of(path) {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** The facts recorded next to an input, or null when they are missing or unreadable (a kill while writing them). */
+function readFacts(factsPath) {
+  try {
+    const facts = JSON.parse(readFileSync(factsPath, 'utf8'));
+    return typeof facts?.sha256 === 'string' && Number.isInteger(facts.bytes) ? facts : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes temporary files left by generations that were interrupted (their process is gone). */
+function removeAbandoned(dir) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0); // still running: another generation in progress
+    } catch {
+      rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
 /**
- * Makes sure the input for (count, seed) exists under `dir`, writing it if needed (to a temporary file renamed
- * into place, so an interrupted generation is never taken for an input). Resolves to its path and its facts:
- * how many events, how many of them very late, its size in bytes, and whether it was reused.
+ * Makes sure the input for (count, seed) exists under `dir`, intact, writing it if needed. The file and its
+ * facts (events, very late events, bytes, SHA-256) are written to temporary files renamed into place, so an
+ * interrupted generation is never taken for an input. A file that no longer matches its facts (truncated,
+ * edited) is written again: the generator is deterministic, so checkpoints taken over the original stay valid.
+ * Resolves to its path, its facts, whether it was reused, and what was repaired (a sentence, or null).
  */
 export async function ensureInput(dir, count, seed, onProgress = () => {}) {
   const path = inputPath(dir, count, seed);
   const factsPath = `${path}.json`;
-  if (existsSync(path) && existsSync(factsPath)) return { path, ...JSON.parse(readFileSync(factsPath, 'utf8')), reused: true };
+  removeAbandoned(dir);
+  let repaired = null;
+  if (existsSync(path)) {
+    const facts = readFacts(factsPath);
+    const size = statSync(path).size;
+    if (facts !== null && size === facts.bytes && (await sha256Of(path)) === facts.sha256) return { path, ...facts, reused: true, repaired };
+    repaired = facts === null
+      ? 'its facts file was missing or damaged, so it was generated again'
+      : `it had changed since it was generated (${size} bytes and another checksum, against ${facts.bytes}), so it was generated again, identical to the original`;
+  }
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
   const out = createWriteStream(temporary);
+  const hash = createHash('sha256');
   let lateEvents = 0;
   let bytes = 0;
   let chunk = '';
+  const flush = async () => {
+    bytes += Buffer.byteLength(chunk);
+    hash.update(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+    chunk = '';
+  };
   for (const { event, lateSoFar } of clickEvents(count, seed)) {
     chunk += `${JSON.stringify(event)}\n`;
     lateEvents = lateSoFar;
     if (chunk.length >= 1 << 16) {
-      bytes += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
+      await flush();
       onProgress(event.id + 1);
     }
   }
-  bytes += Buffer.byteLength(chunk);
-  out.end(chunk);
+  await flush();
+  out.end();
   await once(out, 'finish');
+  const facts = { events: count, lateEvents, bytes, seed, sha256: hash.digest('hex') };
+  writeFileSync(`${factsPath}.${process.pid}.tmp`, `${JSON.stringify(facts)}\n`);
   renameSync(temporary, path);
-  const facts = { events: count, lateEvents, bytes, seed };
-  writeFileSync(factsPath, `${JSON.stringify(facts)}\n`);
-  return { path, ...facts, reused: false };
+  renameSync(`${factsPath}.${process.pid}.tmp`, factsPath);
+  return { path, ...facts, reused: false, repaired };
 }

@@ -5,8 +5,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { basename, join, relative, resolve } from 'node:path';
 import { Subject } from 'rxjs';
 import { jsonCodec, readLatestCheckpoint } from 'rxjs-sluice';
-import { FileCheckpointStore, readCommittedElements } from 'rxjs-sluice/node';
-import { ensureInput } from './input.mjs';
+import { DirectoryLockedError, FileCheckpointStore, FileSink, readCommittedElements } from 'rxjs-sluice/node';
+import { ensureInput, inputPath } from './input.mjs';
 import { buildJob } from './pipeline.mjs';
 import { startProgress } from './progress.mjs';
 import { serviceClient } from './client.mjs';
@@ -59,7 +59,8 @@ export function canonicalResults(outputDir) {
   windows.sort((a, b) => (a.window < b.window ? -1 : a.window > b.window ? 1 : a.country < b.country ? -1 : a.country > b.country ? 1 : 0));
   lates.sort((a, b) => a.id - b.id);
   const lines = (rows) => rows.map((row) => `${JSON.stringify(row)}\n`).join('');
-  return { windows: lines(windows), late: lines(lates), windowCount: windows.length, lateCount: lates.length };
+  const clicks = windows.reduce((sum, w) => sum + w.clicks, 0);
+  return { windows: lines(windows), late: lines(lates), windowCount: windows.length, lateCount: lates.length, clicks };
 }
 
 /** Writes `text` to `path` through a temporary file and a rename: a kill never leaves half a file. */
@@ -81,6 +82,33 @@ function writeResults(paths) {
   return results;
 }
 
+/** The job's identity file (input and mode), or null when there is none or it is unreadable (a kill while writing it). */
+function readIdentity(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Why the state directory cannot be touched (another run of the job holds its locks), or null when it is free. */
+async function lockedBy(paths) {
+  if (!existsSync(paths.state)) return null;
+  const resources = [new FileCheckpointStore(paths.checkpoints), new FileSink(paths.output)];
+  const opened = [];
+  try {
+    for (const resource of resources) {
+      await resource.open();
+      opened.push(resource);
+    }
+    return null;
+  } catch (err) {
+    return err instanceof DirectoryLockedError ? `another run of this job is using it (${err.message})` : `${err.name}: ${err.message}`;
+  } finally {
+    for (const resource of opened) await resource.close();
+  }
+}
+
 /** Tells a parent process (the --verify mode) how the run goes, when there is one. */
 const report = (message) => { if (process.send && process.connected) process.send(message); };
 
@@ -89,22 +117,31 @@ export async function runJob(settings, out = process.stdout) {
   const paths = layout(settings.dir);
   const mode = settings.progress === 'auto' ? (out.isTTY ? 'tty' : 'lines') : settings.progress;
   const say = (line) => out.write(`${line}\n`);
-  if (settings.fresh) rmSync(paths.state, { recursive: true, force: true });
+  if (settings.fresh) {
+    // Not under a running job: take its locks first (DirectoryLockedError if it runs), then delete.
+    const locked = await lockedBy(paths);
+    if (locked) {
+      say(`Not starting over: ${locked}`);
+      return 1;
+    }
+    rmSync(paths.state, { recursive: true, force: true });
+  }
+
+  // The state belongs to one input and one mode: resuming it with another would mix two different jobs. Checked
+  // before the input is generated, which takes a while at a new size.
+  const identity = { input: basename(inputPath(paths.inputDir, settings.events, settings.seed)), mode: settings.perRecord ? 'per-record' : 'batch' };
+  mkdirSync(paths.state, { recursive: true });
+  const previous = readIdentity(paths.identity);
+  if (previous && (previous.input !== identity.input || previous.mode !== identity.mode)) {
+    say(`${paths.state} holds a run over ${previous.input} in ${previous.mode} mode, not ${identity.input} in ${identity.mode} mode.`);
+    say('Add --fresh to start over, or --dir <another directory>.');
+    return 2;
+  }
+  if (!previous) writeAtomically(paths.identity, `${JSON.stringify(identity)}\n`);
 
   const input = await ensureInput(paths.inputDir, settings.events, settings.seed, () => {});
   say(`${input.reused ? 'Input' : 'Generated input'}: ${relative(process.cwd(), input.path) || input.path} (${count(input.events)} click events, ${count(input.lateEvents)} of them very late; ${(input.bytes / 2 ** 20).toFixed(1)} MiB)`);
-
-  // The state belongs to one input and one mode: resuming it with another would mix two different jobs.
-  const identity = { input: basename(input.path), mode: settings.perRecord ? 'per-record' : 'batch' };
-  mkdirSync(paths.state, { recursive: true });
-  if (existsSync(paths.identity)) {
-    const previous = JSON.parse(readFileSync(paths.identity, 'utf8'));
-    if (previous.input !== identity.input || previous.mode !== identity.mode) {
-      say(`${paths.state} holds a run over ${previous.input} in ${previous.mode} mode, not ${identity.input} in ${identity.mode} mode.`);
-      say('Add --fresh to start over, or --dir <another directory>.');
-      return 2;
-    }
-  } else writeFileSync(paths.identity, `${JSON.stringify(identity)}\n`);
+  if (input.repaired) say(`The input file was repaired: ${input.repaired}.`);
 
   const store = new FileCheckpointStore(paths.checkpoints);
   const latest = await readLatestCheckpoint(store);
@@ -145,7 +182,19 @@ export async function runJob(settings, out = process.stdout) {
   const ipcTicker = process.send ? setInterval(() => report({ read: eventsBefore + job.metrics.source.read, checkpoint: job.metrics.checkpoints.lastCompletedId, ...(process.env.JOB_TRACE ? { s: job.metrics.checkpoints.started, p: job.metrics.checkpoints.inProgress, f: job.metrics.enrich.inFlight, e: job.metrics.enrich.emitted, b: job.metrics.enrich.batchesInFlight, w: job.metrics.windows.records } : {}) }), 5) : null;
 
   let failure = null;
-  await new Promise((done) => built.output.subscribe({ error: (err) => { failure = err; done(); }, complete: done }));
+  // What this run committed: outputs stamped above the restored checkpoint (a restore first emits that
+  // checkpoint's own outputs again, with their stamps; those were counted by the run that committed them).
+  const committed = { windows: 0, late: 0 };
+  const restoredId = latest?.checkpointId ?? 0;
+  await new Promise((done) => built.output.subscribe({
+    next: ({ checkpointId, element }) => {
+      if (checkpointId <= restoredId) return;
+      if (element.kind === 'record') committed.windows++;
+      else committed.late++;
+    },
+    error: (err) => { failure = err; done(); },
+    complete: done,
+  }));
   const elapsedMs = performance.now() - job.startedAt;
   if (ipcTicker) clearInterval(ipcTicker);
   stopDisplay();
@@ -155,21 +204,33 @@ export async function runJob(settings, out = process.stdout) {
   await service.stop();
   for (const w of warnings) say(`warning: ${w.message ?? JSON.stringify(w)}`);
 
+  if (failure instanceof DirectoryLockedError) {
+    say(`Another run of this job is using ${paths.state}: ${failure.message}`);
+    say('Let it finish, or stop it (Ctrl-C), before starting this one.');
+    return 1;
+  }
   if (failure) {
     say(`The job failed: ${failure.name}: ${failure.message}`);
-    say(`Its last checkpoint is ${job.metrics.checkpoints.lastCompletedId || 'none'}; run it again to resume from there.`);
+    const last = Math.max(job.metrics.checkpoints.lastCompletedId, restoredId);
+    say(last > 0 ? `Its last checkpoint is ${last}; run it again to resume from there.` : 'It had taken no checkpoint yet; running it again starts from the beginning.');
     return 1;
   }
   const outcome = job.metrics.checkpoints.stops > 0 ? 'stopped' : 'completed';
   const where = [];
   if (outcome === 'completed') {
     const results = writeResults(paths);
+    // Nothing silently lost: every event of the input is in exactly one window count or in the late output.
+    const accounted = results.clicks + results.lateCount;
+    if (accounted !== input.events) {
+      say(`The output accounts for ${count(accounted)} events, not the input's ${count(input.events)}: ${paths.output} does not match the input.`);
+      return 1;
+    }
     where.push(`output      ${relative(process.cwd(), paths.windows)} (${count(results.windowCount)} per-country minutes), ${relative(process.cwd(), paths.late)} (${count(results.lateCount)} late events; the input holds ${count(input.lateEvents)} very late ones)`);
     if (latest) where.push(`            (the figures above are this run's; the files hold the whole job's output)`);
     where.push(`            committed exactly once by the FileSink in ${relative(process.cwd(), paths.output)}/ (read it with readCommitted)`);
   }
   const figures = summaryFigures({
-    outcome, readThisRun: job.metrics.source.read, elapsedMs, latencies, metrics: job.metrics, progress: job.progress,
+    outcome, readThisRun: job.metrics.source.read, elapsedMs, latencies, metrics: job.metrics, progress: job.progress, committed,
     perRecord: settings.perRecord, service: serviceStats,
     // The speed target (docs/benchmarks.md): the default job, batched, from start to end in one run.
     targetPerSecond: settings.events === 1_000_000 && !settings.perRecord && !latest && outcome === 'completed' ? SPEED_TARGET : null,

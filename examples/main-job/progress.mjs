@@ -59,9 +59,10 @@ export function progressLine(view) {
 export function startProgress(job, mode, title, out = process.stdout) {
   if (mode === 'none') return () => {};
   let drawn = 0; // lines of the panel on screen
-  const draw = () => {
+  const draw = (last = false) => {
     const now = performance.now();
     const view = progressView(job, now);
+    if (last) view.perSecond = view.average; // the closing line: the run's rate, not the last instant's
     job.lastSample = { at: now, read: job.metrics.source.read };
     if (mode === 'tty') {
       const lines = panelLines(view, title);
@@ -73,6 +74,6 @@ export function startProgress(job, mode, title, out = process.stdout) {
   const timer = setInterval(draw, mode === 'tty' ? 200 : 2_000);
   return () => {
     clearInterval(timer);
-    draw();
+    draw(true);
   };
 }

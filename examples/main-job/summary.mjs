@@ -63,8 +63,10 @@ export function summaryFigures(run) {
     retries: enrich.retried,
     timeouts: enrich.timedOut,
     fallbacks: run.progress.fallbacks,
-    lateEvents: metrics.windows.sideOutputs,
-    windowsEmitted: metrics.windows.emitted,
+    // Committed by this run (a stopped run's operators may have produced more after its last checkpoint: that is
+    // produced again by the next run, and counted there).
+    lateEvents: run.committed?.late ?? metrics.windows.sideOutputs,
+    windowsEmitted: run.committed?.windows ?? metrics.windows.emitted,
     checkpoints: metrics.checkpoints.completed,
     lastCheckpoint: metrics.checkpoints.lastCompletedId,
     backPressuredMs: metrics.source.backPressuredTime,
@@ -83,7 +85,7 @@ export function summaryLines(figures, where) {
       + (f.targetPerSecond === null ? '' : ` (target at this size: ${count(f.targetPerSecond)}: ${f.eventsPerSecond >= f.targetPerSecond ? 'met' : 'missed'})`),
     `  calls       ${count(f.calls)}${f.batches === null ? ' (one per event)' : ` batches of ${f.meanBatchSize.toFixed(0)} events on average`}; latency p50 ${duration(f.callP50Ms)}, p99 ${duration(f.callP99Ms)}`,
     `  failures    the service failed ${f.serviceFailures === null ? '?' : count(f.serviceFailures)} requests: ${count(f.retries)} events retried, ${count(f.timeouts)} timeouts, ${count(f.fallbacks)} fallbacks`,
-    `  windows     ${count(f.windowsEmitted)} per-country minutes emitted; ${count(f.lateEvents)} late events to the side output`,
+    `  windows     ${count(f.windowsEmitted)} per-country minutes committed; ${count(f.lateEvents)} late events to the side output`,
     `  checkpoints ${count(f.checkpoints)} (last: ${f.lastCheckpoint}); the source was held back by back-pressure for ${duration(f.backPressuredMs)}`,
   ];
   if (where) lines.push(...where.map((line) => `  ${line}`));

@@ -1,7 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { readCommittedElements } from 'rxjs-sluice/node';
 import { soak } from '../support/soak';
 
 /**
@@ -46,7 +47,7 @@ describe('the main job: arguments', () => {
     // Arrange / Act
     const [defaults, given, perRecord] = evaluate(`
       import { parseJobArgs } from './args.mjs';
-      console.log(JSON.stringify([parseJobArgs([]), parseJobArgs(['--events', '2e4', '--batch-size', '250', '--latency', '0.5', '--fresh']), parseJobArgs(['--per-record'])]));
+      console.log(JSON.stringify([parseJobArgs([]), parseJobArgs(['--events', '2e4', '--batch-size', '250', '--latency', '0.5', '--fresh']), parseJobArgs(['--per-record', '--concurrency', 'auto'])]));
     `) as Array<Record<string, unknown>>;
     // Assert
     expect(defaults).toMatchObject({ events: 1_000_000, batchSize: 500, concurrency: 4, perRecord: false, fresh: false, verify: false, dir: 'work', kills: 3, adaptive: 'off' });
@@ -224,18 +225,81 @@ describe('the main job: Ctrl-C', () => {
       child.stderr.on('data', (c) => (out += c));
       child.on('exit', (code) => resolve({ code, out }));
     });
+    const committedWindows = readCommittedElements(join(dir, 'job', 'output')).filter((e) => e.kind === 'record').length;
     const resumed = await job([...args, '--dir', dir]);
     const clean = await job([...args, '--dir', reference]);
     // Assert
     expect(stopped.code).toBe(0);
     expect(stopped.out).toContain('Stopping: taking a final checkpoint');
     expect(stopped.out).toMatch(/Stopped after checkpoint \d+/);
+    // The summary counts what the stopped run committed, not what its operators produced after the stop barrier
+    expect(stopped.out).toContain(`${committedWindows.toLocaleString('en-US')} per-country minutes committed`);
     expect(resumed.out).toMatch(/Resuming from checkpoint \d+: byte [\d,]+ of the input, event [\d,]+ of 60,000/);
     expect(resumed.code).toBe(0);
     expect(clean.code).toBe(0);
     const results = (d: string) => ['windows', 'late'].map((f) => readFileSync(join(d, 'job', 'results', `${f}.ndjson`), 'utf8'));
     expect(results(dir)).toEqual(results(reference));
   }, 90_000);
+});
+
+describe('the main job: a damaged work directory', () => {
+  it('writes an input that no longer matches its facts again (truncated here), so the output still accounts for every event', async () => {
+    // Arrange: a finished job, then its input cut at a line boundary
+    const dir = join(work, 'truncated');
+    expect((await job(['--events', '8000', '--dir', dir, '--progress', 'none'])).code).toBe(0);
+    const input = join(dir, 'input', 'clicks-8000-gen1.ndjson');
+    const text = readFileSync(input, 'utf8');
+    writeFileSync(input, text.slice(0, text.indexOf('\n', text.length / 2) + 1));
+    // Act
+    const rerun = await job(['--events', '8000', '--dir', dir, '--progress', 'none', '--fresh']);
+    // Assert
+    expect(rerun.out).toContain('The input file was repaired: it had changed since it was generated');
+    expect(rerun.code).toBe(0);
+    expect(readFileSync(input, 'utf8')).toBe(text);
+    const windows = readFileSync(join(dir, 'job', 'results', 'windows.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { clicks: number });
+    const late = readFileSync(join(dir, 'job', 'results', 'late.ndjson'), 'utf8').split('\n').filter(Boolean);
+    expect(windows.reduce((sum, w) => sum + w.clicks, 0) + late.length).toBe(8000);
+  }, 60_000);
+
+  it('regenerates the input when its facts file is damaged (a kill while it was written)', async () => {
+    // Arrange
+    const dir = join(work, 'facts');
+    expect((await job(['--events', '3000', '--dir', dir, '--progress', 'none'])).code).toBe(0);
+    writeFileSync(join(dir, 'input', 'clicks-3000-gen1.ndjson.json'), '');
+    // Act
+    const rerun = await job(['--events', '3000', '--dir', dir, '--progress', 'none', '--fresh']);
+    // Assert
+    expect(rerun.out).toContain('its facts file was missing or damaged');
+    expect(rerun.code).toBe(0);
+  }, 60_000);
+
+  it('refuses another input size in the same directory before generating anything', async () => {
+    // Arrange
+    const dir = join(work, 'identity');
+    expect((await job(['--events', '3000', '--dir', dir, '--progress', 'none'])).code).toBe(0);
+    // Act
+    const other = await job(['--events', '4000', '--dir', dir, '--progress', 'none']);
+    // Assert
+    expect(other.code).toBe(2);
+    expect(other.out).toContain('holds a run over clicks-3000-gen1.ndjson');
+    expect(existsSync(join(dir, 'input', 'clicks-4000-gen1.ndjson'))).toBe(false);
+  }, 60_000);
+
+  it('--fresh does not delete the state of a job that is running in the same directory', async () => {
+    // Arrange: a slow job (50 ms a request) running
+    const dir = join(work, 'busy');
+    const args = ['--events', '30000', '--progress', 'none', '--latency', '50', '--dir', dir];
+    const running = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => running.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => running.stdout.on('data', (c: Buffer) => { if (String(c).includes('Lookup service:')) resolve(); }));
+    // Act
+    const fresh = await job([...args, '--fresh']);
+    running.kill('SIGINT');
+    // Assert
+    expect(fresh.code).toBe(1);
+    expect(fresh.out).toContain('Not starting over: another run of this job is using it');
+    expect(await exited).toBe(0); // the running job was not disturbed: it stopped cleanly at the Ctrl-C
+  }, 60_000);
 });
 
 describe('the main job: a second Ctrl-C', () => {
