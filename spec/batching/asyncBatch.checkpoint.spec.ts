@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check';
 import {
-  NEVER, Observable, Subject, from, Subscription, VirtualTimeScheduler, map, takeUntil, tap, timer, type SchedulerLike,
+  NEVER, Observable, from, Subscription, VirtualTimeScheduler, map, tap, timer, type SchedulerLike,
 } from 'rxjs';
 import {
   MemoryCheckpointStore, asyncBatchOrdered, batchResults, checkpointable, record,
@@ -20,6 +20,7 @@ import {
 } from 'rxjs-sluice';
 import { MemoryTransactionalSink } from '../support/batchHarness';
 import { LiveLog, type CheckpointBody } from '../support/checkpoints';
+import { runToCrash, type Crash, type RunLog as CrashRunLog } from '../support/crashRuns';
 import { soak } from '../support/soak';
 
 /** Runs per property: the soak variant (SLUICE_FULL=1, set by CI) tries five times as many scenarios. */
@@ -42,8 +43,6 @@ interface Call {
   readonly wholeFail: boolean;
 }
 
-/** Where a crash lands: at a virtual time of the run, or inside the subscriber at the run's k-th output. */
-type Crash = { readonly at: 'time'; readonly t: number } | { readonly at: 'output'; readonly k: number };
 
 interface Scenario {
   readonly items: readonly Item[];
@@ -138,11 +137,7 @@ function batchFnOf(scheduler: SchedulerLike, scenario: Scenario) {
   };
 }
 
-interface RunLog {
-  readonly outputs: CheckpointedOutput<string>[];
-  readonly completed: boolean;
-  readonly crashed: boolean;
-  readonly error: unknown;
+interface RunLog extends CrashRunLog<string> {
   /** The newest checkpoint in the store once the run was over: what the next run restores. */
   readonly newestCheckpoint: number;
 }
@@ -162,29 +157,7 @@ function runJob(scenario: Scenario, store: MemoryCheckpointStore, sink: MemoryTr
       retry: { maxRetries, delay: 2 },
       scheduler,
     }));
-  const outputs: CheckpointedOutput<string>[] = [];
-  let completed = false;
-  let crashed = false;
-  let error: unknown;
-  const crash$ = new Subject<void>();
-  const doCrash = (): void => {
-    if (completed || crashed) return;
-    crashed = true;
-    crash$.next();
-  };
-  job.pipe(takeUntil(crash$)).subscribe({
-    next: (output) => {
-      outputs.push(output);
-      if (crash?.at === 'output' && outputs.length === crash.k) doCrash();
-    },
-    error: (err: unknown) => (error = err),
-    complete: () => {
-      if (!crashed) completed = true;
-    },
-  });
-  if (crash?.at === 'time') scheduler.schedule(doCrash, crash.t);
-  scheduler.flush();
-  return { outputs, completed, crashed, error, newestCheckpoint: store.list().at(-1) ?? 0 };
+  return { ...runToCrash(job, scheduler, crash), newestCheckpoint: store.list().at(-1) ?? 0 };
 }
 
 /**

@@ -20,6 +20,8 @@ export const crashesArb = (length: number, outputs: number): fc.Arbitrary<Crash[
 export interface RunLog<O> {
   readonly outputs: CheckpointedOutput<O>[];
   readonly completed: boolean;
+  /** Whether the crash landed (a run that completed first was not crashed). */
+  readonly crashed: boolean;
   readonly error: unknown;
 }
 
@@ -48,7 +50,7 @@ export function runToCrash<O>(job: Observable<CheckpointedOutput<O>>, scheduler:
   });
   if (crash?.at === 'time') scheduler.schedule(doCrash, crash.t);
   scheduler.flush();
-  return { outputs, completed, error };
+  return { outputs, completed, crashed, error };
 }
 
 /** What an idempotent consumer keeps of the runs: each stamp's first record value, in order; a repeat must be identical. */
