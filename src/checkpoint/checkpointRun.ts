@@ -298,8 +298,9 @@ export class CheckpointRun {
   private listenForStop(): void {
     const stop = this.options.stop;
     if (stop === undefined) return;
-    /** The notifier's subscription; null once it has emitted (a synchronous first value arrives before it is set). */
+    /** The notifier's subscription; null while subscribe() runs (a synchronous first value arrives before it is set). */
     let listening: Subscription | null = null;
+    /** True once the first value arrived: the notifier is then unsubscribed, at once or right after subscribe(). */
     let emitted = false;
     listening = from(stop).subscribe({
       next: () => {
