@@ -803,6 +803,8 @@ export class AsyncWaitRun<I, O> implements Emitter<I, O>, CallerHost<I, O>, Turn
     const value = held.input!.value;
     const timeout = new AsyncTimeoutError(this.operator, value, this.options.timeout, held.attempts, held.lastFailure);
     held.abortSignal(timeout);
+    // The user's abort listener may have ended the subscription (and released this record): nothing more to do.
+    if (this.closed) return;
     this.metrics.timedOut++;
     const onTimeout = this.options.onTimeout;
     if (onTimeout === undefined) {
