@@ -136,3 +136,34 @@ describe('elementMarbles', () => {
     expect(compareElementMarbles({ a: 1 }, { a: 2 })?.message).toBe('the values differ\n  expected  {"a":2}\n  actual    {"a":1}');
   });
 });
+
+describe('compareElementMarbles: values of other kinds than plain objects and arrays', () => {
+  const frame = (value: unknown) => [{ frame: 0, notification: { kind: 'N' as const, value: record(value), error: undefined } }];
+
+  it.each([
+    ['Maps with other entries', new Map([[1, 2]]), new Map()],
+    ['Maps with other values', new Map([[1, 2]]), new Map([[1, 3]])],
+    ['Sets with other members', new Set([1]), new Set([2])],
+    ['regular expressions', /a/, /b/],
+    ['regular expressions with other flags', /a/g, /a/i],
+    ['boxed numbers', Object(1), Object(2)],
+    ['typed arrays of other types', new Uint8Array([1]), new Float64Array([1])],
+    ['typed arrays with other bytes', new Uint8Array([1]), new Uint8Array([2])],
+    ['symbol-keyed properties', { [Symbol.for('x')]: 1 }, { [Symbol.for('x')]: 2 }],
+    ['a Map and a plain object', new Map(), {}],
+  ])('tells apart %s (before, they compared equal: a false pass)', (_what, actual, expected) => {
+    // Act / Assert
+    expect(compareElementMarbles(frame(actual), frame(expected))).toBeInstanceOf(MarbleMismatchError);
+  });
+
+  it.each([
+    ['equal Maps', new Map<unknown, unknown>([[{ k: 1 }, [1]], ['b', 2]]), new Map<unknown, unknown>([['b', 2], [{ k: 1 }, [1]]])],
+    ['equal Sets', new Set([1, { a: 2 }]), new Set([{ a: 2 }, 1])],
+    ['equal regular expressions', /a+/g, /a+/g],
+    ['equal typed arrays', new Int16Array([1, -2]), new Int16Array([1, -2])],
+    ['equal symbol-keyed properties', { [Symbol.for('x')]: 1 }, { [Symbol.for('x')]: 1 }],
+  ])('still finds %s equal', (_what, actual, expected) => {
+    // Act / Assert
+    expect(compareElementMarbles(frame(actual), frame(expected))).toBeUndefined();
+  });
+});

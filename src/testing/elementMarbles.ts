@@ -31,9 +31,9 @@ export type MarbleHelpers = Pick<RunHelpers, 'cold' | 'hot' | 'expectObservable'
  *
  * elementTestScheduler().run((helpers) => {
  *   const { cold, expectElements } = elementMarbles(helpers);
- *   const input = cold<number>('a-b-W|', 'a=1@5 b=2@7 W6');
- *   const slowDouble = (x: number) => timer(x === 1 ? 3 : 1).pipe(map(() => 2 * x));
- *   expectElements(input.pipe(asyncWaitOrdered(slowDouble))).toBe('---a(bW|)', 'a=2@5 b=4@7 W6');
+ *   const input = cold<number>('a-b-W-----|', 'a=1@5 b=2@7 W6');
+ *   const slowDouble = (x: number) => timer(x === 1 ? 4 : 1).pipe(map(() => 2 * x));
+ *   expectElements(input.pipe(asyncWaitOrdered(slowDouble))).toBe('----(abW)-|', 'a=2@5 b=4@7 W6');
  * });
  * ```
  */

@@ -201,7 +201,7 @@ export function errorsOf(messages: readonly MarbleFrame[]): unknown[] {
  *   { frame: 2, notification: { kind: 'N', value: watermark(6) } },
  *   { frame: 2, notification: { kind: 'C' } },
  * ]);
- * // { marble: 'a-(W|)', legend: 'a=1@5 W=W6', error: undefined }
+ * // { marble: 'a-(W|)', legend: 'a=1@5 W6', error: undefined }
  * ```
  */
 export function formatElementMarbles(messages: readonly MarbleFrame[]): { marble: string; legend: string; error: string | undefined } {
