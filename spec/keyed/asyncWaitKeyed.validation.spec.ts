@@ -1,5 +1,5 @@
-import { Subject, of } from 'rxjs';
-import { AsyncKeyError, asyncWaitKeyed, record, type AsyncWaitKeyedOptions, type StreamElement } from 'rxjs-sluice';
+import { NEVER, Subject, of, type Subscription } from 'rxjs';
+import { AsyncKeyError, asyncWaitKeyed, asyncWaitMetrics, record, type AsyncWaitKeyedOptions, type StreamElement } from 'rxjs-sluice';
 
 const fn = (x: number) => of(x);
 
@@ -63,5 +63,29 @@ describe('asyncWaitKeyed: keys', () => {
     const { out, error } = run((x) => [String(x % 2), x % 3, BigInt(x % 2), x % 2 === 0, x === 0 ? -0 : 0][x % 5], [0, 1, 2, 3, 4, 5]);
     expect(error).toBeUndefined();
     expect(out).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe('asyncWaitKeyed: key() ending the subscription', () => {
+  it('leaves every gauge at 0 when key() unsubscribes the output from inside (activeKeys stayed at 1)', () => {
+    // Arrange
+    const metrics = asyncWaitMetrics();
+    const output: { subscription?: Subscription } = {}; // set once subscribed; key() ends it on the 2nd record
+    const input = new Subject<StreamElement<number>>();
+    output.subscription = input.pipe(
+      asyncWaitKeyed(() => NEVER, { // calls never answer: record 1 holds its key
+        key: (x: number) => {
+          if (x === 2) output.subscription?.unsubscribe();
+          return x % 2;
+        },
+        metrics,
+      }),
+    ).subscribe();
+    // Act
+    input.next(record(1));
+    input.next(record(2));
+    // Assert
+    expect(output.subscription.closed).toBe(true);
+    expect(metrics.snapshot()).toMatchObject({ activeKeys: 0, waitingForKey: 0, inFlight: 0, waiting: 0 });
   });
 });

@@ -68,6 +68,9 @@ export class KeyTable<I, O> implements RecordTurns<I, O>, GroupOrder<I, O> {
       this.host!.fail(new AsyncKeyError(this.operator, value, err));
       return false;
     }
+    // key() is user code: if it ended the subscription (an unsubscribe from inside it), the table was cleared by
+    // the teardown, and nothing may be entered into it again (the activeKeys gauge would stay above 0).
+    if (this.host!.closed) return false;
     if (!isKey(key)) {
       const problem = new TypeError(
         `it returned ${describe(key)}; a key must be a string, a number (not NaN), a bigint or a boolean (an object would be compared by identity)`,
