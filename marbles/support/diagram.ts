@@ -17,6 +17,7 @@ const MAX_GAP = 110; // a longer silence is drawn this wide, with a break mark o
 const LANE_H = 48;
 const MONO = 'Menlo, Consolas, monospace';
 const CHAR_W = 6.7; // an estimate of the monospace width at 11 px, to wrap the legend
+const OPERATOR_CHAR_W = 7.3; // the same at 12 px, the operator box's text: the box (and the drawing) widen to hold it
 
 /** Where each frame is drawn: every frame of every lane gets a column, wide enough for its largest group. */
 function columns(lanes: readonly MarbleFrame[][]): { x: Map<number, number>; breaks: number[]; end: number } {
@@ -99,7 +100,7 @@ export function renderScenario(scenario: MarbleScenario, recorded: RecordedScena
   const laneFrames = [...recorded.inputs, ...recorded.outputs];
   const lanes = [...scenario.inputs, ...scenario.outputs];
   const { x, breaks, end } = columns(laneFrames);
-  const width = Math.max(end + 16, 620);
+  const width = Math.ceil(Math.max(end + 16, 620, X0 + scenario.operator.length * OPERATOR_CHAR_W + 40));
   const parts: string[] = [];
   let y = 28;
   parts.push(text(16, y, scenario.title, { 'font-size': 15, 'font-weight': 'bold' }));
