@@ -1,4 +1,4 @@
-import { NEVER, map, of, timer, type Observable } from 'rxjs';
+import { NEVER, map, of, take, timer, type Observable } from 'rxjs';
 import { asyncWaitOrdered, asyncWaitUnordered, keyedTimers, toRecords, type StreamElement } from 'rxjs-sluice';
 import { elementMarbles, elementTestScheduler, MarbleMismatchError, type ElementMarbles, type Legend } from 'rxjs-sluice/testing';
 
@@ -71,6 +71,17 @@ describe('failure messages', () => {
       call.subscribe();
       expectSubscriptions(call.subscriptions).toBe('^-!');
     })).toMatchSnapshot();
+  });
+
+  it('prints a subscription ended in the frame it began as a group, (^!), which reads back as what happened', () => {
+    // Arrange / Act: take(1) of a synchronous value unsubscribes at once; the expectation is wrong on purpose
+    const message = failureOf((_m, { cold, expectSubscriptions }) => {
+      const source = cold('(ab|)');
+      source.pipe(take(1)).subscribe();
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+    });
+    // Assert: before, the actual side printed ^!, which means unsubscribed one frame later
+    expect(message).toContain('actual    (^!)');
   });
 
   it('prints an asymmetric matcher by its description', () => {

@@ -174,6 +174,8 @@ export interface SubscriptionFrames {
 
 /** Writes a subscription log as a subscription marble: `--^---!`. Internal. */
 export function subscriptionMarbleOf(log: SubscriptionFrames): string {
+  // Subscribed and unsubscribed in the same frame (take(1) of a synchronous value): a group, as RxJS writes it.
+  if (log.unsubscribedFrame === log.subscribedFrame) return `${gap(log.subscribedFrame, true)}(^!)`;
   let text = `${gap(log.subscribedFrame, true)}^`;
   if (Number.isFinite(log.unsubscribedFrame)) text += `${gap(log.unsubscribedFrame - log.subscribedFrame - 1, false)}!`;
   return text;
