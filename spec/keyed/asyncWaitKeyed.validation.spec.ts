@@ -38,7 +38,9 @@ describe('asyncWaitKeyed: keys', () => {
   };
 
   it.each([
-    ['an object (compared by identity, every record would be its own key)', () => ({ id: 1 }), /returned \{.*\}; a key must be a string, a number \(not NaN\), a bigint or a boolean/],
+    ['an object (compared by identity, every record would be its own key)', () => ({ id: 1 }), /returned an object \(Object\) \{.*\}; a key must be a string, a number \(not NaN\), a bigint or a boolean/],
+    ['a Date (named as an object, not shown like a string)', () => new Date(0), /returned an object \(Date\) /],
+    ['a String object', () => new String('a'), /returned an object \(String\) /],
     ['undefined (a missing field)', () => undefined, /returned undefined/],
     ['NaN', () => NaN, /returned NaN/],
   ])('a key that is %s errors the output with AsyncKeyError carrying the input, before its call', (_name, key, message) => {

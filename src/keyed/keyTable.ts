@@ -73,7 +73,7 @@ export class KeyTable<I, O> implements RecordTurns<I, O>, GroupOrder<I, O> {
     if (this.host!.closed) return false;
     if (!isKey(key)) {
       const problem = new TypeError(
-        `it returned ${describe(key)}; a key must be a string, a number (not NaN), a bigint or a boolean (an object would be compared by identity)`,
+        `it returned ${typeof key === 'object' && key !== null ? `an object (${(key as object).constructor?.name ?? 'no prototype'}) ${describe(key)}` : describe(key)}; a key must be a string, a number (not NaN), a bigint or a boolean (an object would be compared by identity)`,
       );
       this.host!.fail(new AsyncKeyError(this.operator, value, problem));
       return false;
