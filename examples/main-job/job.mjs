@@ -179,7 +179,7 @@ export async function runJob(settings, out = process.stdout) {
   const job = { ...built, events: input.events, eventsBefore, startedAt: performance.now(), lastSample: null };
   const title = `rxjs-sluice main job: ${basename(input.path)}${latest ? ` (resumed from checkpoint ${latest.checkpointId})` : ''}`;
   const stopDisplay = startProgress(job, mode, title, out);
-  const ipcTicker = process.send ? setInterval(() => report({ read: eventsBefore + job.metrics.source.read, checkpoint: job.metrics.checkpoints.lastCompletedId, ...(process.env.JOB_TRACE ? { s: job.metrics.checkpoints.started, p: job.metrics.checkpoints.inProgress, f: job.metrics.enrich.inFlight, e: job.metrics.enrich.emitted, b: job.metrics.enrich.batchesInFlight, w: job.metrics.windows.records } : {}) }), 5) : null;
+  const ipcTicker = process.send ? setInterval(() => report({ read: eventsBefore + job.metrics.source.read, checkpoint: job.metrics.checkpoints.lastCompletedId }), 5) : null;
 
   let failure = null;
   // What this run committed: outputs stamped above the restored checkpoint (a restore first emits that
